@@ -1,0 +1,16 @@
+"""spectra_sklearn: a scikit-learn compatible toolkit for classifying astronomical spectra.
+
+The containers live at the top level; the steps live in sub-packages:
+
+- :mod:`spectra_sklearn.io` -- read survey files into spectra;
+- :mod:`spectra_sklearn.preprocessing` -- resampling, continuum normalisation;
+- :mod:`spectra_sklearn.nn` -- skorch-wrapped PyTorch estimators;
+- :mod:`spectra_sklearn.datasets` -- data home, fetchers and the embedded SpeX sample.
+"""
+
+from ._batch import SpectrumBatch
+from ._spectrum import Spectrum
+
+__version__ = "0.1.0.dev0"
+
+__all__ = ["Spectrum", "SpectrumBatch", "__version__"]

@@ -1,0 +1,414 @@
+"""Many spectra, on their own grids or on one common grid, indexable by sklearn."""
+
+import numbers
+
+import numpy as np
+from astropy import units as u
+
+from ._spectrum import Spectrum, _as_unit
+
+__all__ = ["SpectrumBatch", "as_spectrum_batch"]
+
+
+class SpectrumBatch:
+    """An indexable collection of spectra that travels through a Pipeline.
+
+    A batch is stored in one of two ways:
+
+    * **ragged** -- each spectrum keeps its own wavelength grid and length
+      (what :class:`~spectra_sklearn.io.SpectrumReader` returns);
+    * **on a common grid** -- one 1-D ``wavelength`` array shared by all rows
+      and 2-D ``flux``, ``ivar`` and ``mask`` arrays (what
+      :class:`~spectra_sklearn.preprocessing.SpectralResampler` returns).
+
+    The wavelength grid, inverse variance, mask and metadata travel with the
+    flux, so a step never needs the grid repeated. On a common grid the batch
+    converts to the 2-D flux array (``np.asarray(batch)``), so a plain
+    scikit-learn estimator placed after resampling receives an ordinary
+    ``ndarray of shape (n_spectra, n_pixels)``.
+
+    scikit-learn indexes it like an array (``len``, ``shape``,
+    ``batch[indices]``), so cross-validation splitters, ``cross_val_score`` and
+    ``GridSearchCV`` work with a batch as ``X``.
+
+    Parameters
+    ----------
+    spectra : iterable of Spectrum
+        The spectra. When all share one wavelength grid (same values, same
+        unit) the batch is stored on that common grid.
+
+    Attributes
+    ----------
+    shape : tuple of int
+        ``(n_spectra, n_pixels)`` on a common grid, ``(n_spectra,)`` when ragged.
+    on_common_grid : bool
+        Whether all spectra share one wavelength grid.
+
+    See Also
+    --------
+    SpectrumBatch.from_arrays : Build a batch on a common grid from 2-D arrays.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from spectra_sklearn import Spectrum, SpectrumBatch
+    >>> batch = SpectrumBatch([
+    ...     Spectrum([1.0, 2.0, 3.0], [1.0, 2.0, 3.0]),
+    ...     Spectrum([1.5, 2.5], [4.0, 5.0]),
+    ... ])
+    >>> len(batch), batch.shape, batch.on_common_grid
+    (2, (2,), False)
+    >>> batch[[1]]
+    SpectrumBatch(n_spectra=1, ragged, wavelength_unit=um)
+    >>> grid = SpectrumBatch.from_arrays([1.0, 2.0], np.ones((3, 2)))
+    >>> np.asarray(grid).shape
+    (3, 2)
+    """
+
+    def __init__(self, spectra=()):
+        spectra = list(spectra)
+        for i, s in enumerate(spectra):
+            if not isinstance(s, Spectrum):
+                raise TypeError(
+                    "SpectrumBatch takes Spectrum objects; item "
+                    f"{i} is a {type(s).__name__}. Use SpectrumBatch.from_arrays for "
+                    "arrays, or spectra_sklearn.io.read_spectra for files."
+                )
+        self._spectra = None
+        self._grid = None
+        if spectra and _share_grid(spectra):
+            first = spectra[0]
+            self._set_common(
+                first.wavelength,
+                np.stack([s.flux for s in spectra]),
+                np.stack([s.ivar for s in spectra]),
+                np.stack([s.mask for s in spectra]),
+                first.wavelength_unit,
+                [s.flux_unit for s in spectra],
+                [s.meta for s in spectra],
+            )
+        else:
+            self._spectra = spectra
+
+    @classmethod
+    def from_arrays(
+        cls,
+        wavelength,
+        flux,
+        ivar=None,
+        mask=None,
+        *,
+        wavelength_unit="um",
+        flux_unit=None,
+        meta=None,
+    ):
+        """Build a batch on a common wavelength grid.
+
+        Parameters
+        ----------
+        wavelength : array-like of shape (n_pixels,)
+            The common grid, strictly increasing, in ``wavelength_unit``.
+        flux : array-like of shape (n_spectra, n_pixels)
+            One spectrum per row.
+        ivar : array-like of shape (n_spectra, n_pixels), default=None
+            Inverse variance; ``None`` means unknown (NaN).
+        mask : array-like of bool of shape (n_spectra, n_pixels), default=None
+            ``True`` marks bad pixels; non-finite flux is always masked.
+        wavelength_unit : astropy unit or str, default="um"
+            Unit of ``wavelength``.
+        flux_unit : astropy unit, str, None or list of those, default=None
+            One unit for all rows, or one per row.
+        meta : list of dict, default=None
+            One metadata dict per row.
+
+        Returns
+        -------
+        SpectrumBatch
+            A batch with ``on_common_grid=True``.
+
+        Raises
+        ------
+        ValueError
+            If shapes disagree, the grid is not strictly increasing and finite,
+            or the inverse variance is negative.
+        """
+        wavelength = np.asarray(wavelength, dtype=np.float64)
+        flux = np.asarray(flux)
+        if not np.issubdtype(flux.dtype, np.floating):
+            flux = flux.astype(np.float64)
+        if wavelength.ndim != 1 or flux.ndim != 2 or flux.shape[1] != wavelength.size:
+            raise ValueError(
+                "from_arrays needs wavelength of shape (n_pixels,) and flux of shape "
+                f"(n_spectra, n_pixels); got {wavelength.shape} and {flux.shape}."
+            )
+        if not np.all(np.isfinite(wavelength)) or np.any(np.diff(wavelength) <= 0):
+            raise ValueError(
+                "The common wavelength grid must be finite and strictly increasing."
+            )
+        n = flux.shape[0]
+        if ivar is None:
+            ivar = np.full(flux.shape, np.nan, dtype=flux.dtype)
+        else:
+            ivar = np.asarray(ivar, dtype=flux.dtype)
+            if ivar.shape != flux.shape:
+                raise ValueError(f"ivar has shape {ivar.shape}; flux has {flux.shape}.")
+            if np.any(ivar < 0):
+                raise ValueError("ivar (inverse variance) must be >= 0 or NaN.")
+        if mask is None:
+            mask = np.zeros(flux.shape, dtype=bool)
+        else:
+            mask = np.array(mask, dtype=bool)
+            if mask.shape != flux.shape:
+                raise ValueError(f"mask has shape {mask.shape}; flux has {flux.shape}.")
+        mask = mask | ~np.isfinite(flux)
+        if flux_unit is None or isinstance(flux_unit, (str, u.UnitBase)):
+            flux_units = [_as_unit(flux_unit, "flux_unit")] * n
+        else:
+            flux_units = [_as_unit(f, "flux_unit") for f in flux_unit]
+            if len(flux_units) != n:
+                raise ValueError(f"flux_unit has {len(flux_units)} entries for {n} spectra.")
+        if meta is None:
+            meta = [{} for _ in range(n)]
+        else:
+            meta = [dict(m) for m in meta]
+            if len(meta) != n:
+                raise ValueError(f"meta has {len(meta)} entries for {n} spectra.")
+        batch = cls.__new__(cls)
+        batch._spectra = None
+        batch._set_common(
+            wavelength, flux, ivar, mask,
+            _as_unit(wavelength_unit, "wavelength_unit"), flux_units, meta,
+        )
+        return batch
+
+    def _set_common(self, wavelength, flux, ivar, mask, wavelength_unit, flux_units, meta):
+        self._grid = {
+            "wavelength": wavelength,
+            "flux": flux,
+            "ivar": ivar,
+            "mask": mask,
+            "wavelength_unit": wavelength_unit,
+            "flux_units": list(flux_units),
+            "meta": list(meta),
+        }
+
+    # -- sequence protocol -------------------------------------------------
+    def __len__(self):
+        if self._grid is not None:
+            return self._grid["flux"].shape[0]
+        return len(self._spectra)
+
+    @property
+    def shape(self):
+        """``(n_spectra, n_pixels)`` on a common grid, else ``(n_spectra,)``."""
+        if self._grid is not None:
+            return self._grid["flux"].shape
+        return (len(self._spectra),)
+
+    @property
+    def on_common_grid(self):
+        """Whether every spectrum shares one wavelength grid."""
+        return self._grid is not None
+
+    def __iter__(self):
+        for i in range(len(self)):
+            yield self[i]
+
+    def __getitem__(self, key):
+        # sklearn's _safe_indexing calls ``X[key, ...]`` on objects with a shape.
+        if isinstance(key, tuple):
+            if len(key) == 2 and key[1] is Ellipsis:
+                key = key[0]
+            else:
+                raise IndexError(
+                    "A SpectrumBatch is indexed by spectrum only (one key); got "
+                    f"{len(key)} keys."
+                )
+        if isinstance(key, numbers.Integral):
+            n = len(self)
+            if not -n <= key < n:
+                raise IndexError(f"Spectrum index {key} is out of range for {n} spectra.")
+            return self._one(int(key) % n)
+        if not isinstance(key, slice):
+            key = np.asarray(key)
+            if key.dtype == bool:
+                if key.shape != (len(self),):
+                    raise IndexError(
+                        f"A boolean index must have shape ({len(self)},); got {key.shape}."
+                    )
+                key = np.flatnonzero(key)
+            elif key.size == 0:
+                key = key.astype(np.intp)
+            elif not np.issubdtype(key.dtype, np.integer):
+                raise IndexError(
+                    "Index a SpectrumBatch with an int, a slice, integers or booleans; "
+                    f"got an array of {key.dtype}."
+                )
+        if self._grid is None:
+            if isinstance(key, slice):
+                return SpectrumBatch(self._spectra[key])
+            return SpectrumBatch._from_list([self._spectra[i] for i in key])
+        g = self._grid
+        positions = np.arange(len(self))[key]
+        return SpectrumBatch.from_arrays(
+            g["wavelength"],
+            g["flux"][key],
+            g["ivar"][key],
+            g["mask"][key],
+            wavelength_unit=g["wavelength_unit"],
+            flux_unit=[g["flux_units"][i] for i in positions],
+            meta=[g["meta"][i] for i in positions],
+        )
+
+    @classmethod
+    def _from_list(cls, spectra):
+        batch = cls.__new__(cls)
+        batch._grid = None
+        batch._spectra = list(spectra)
+        return batch
+
+    def _one(self, i):
+        if self._grid is None:
+            return self._spectra[i]
+        g = self._grid
+        return Spectrum(
+            g["wavelength"],
+            g["flux"][i],
+            g["ivar"][i],
+            g["mask"][i],
+            wavelength_unit=g["wavelength_unit"],
+            flux_unit=g["flux_units"][i],
+            meta=g["meta"][i],
+        )
+
+    # -- common-grid views ---------------------------------------------------
+    def _require_grid(self, what):
+        if self._grid is None:
+            raise ValueError(
+                f"SpectrumBatch.{what} needs spectra on a common wavelength grid, but "
+                f"these {len(self)} spectra have their own grids. Put a "
+                "spectra_sklearn.preprocessing.SpectralResampler before this step."
+            )
+        return self._grid
+
+    @property
+    def wavelength(self):
+        """ndarray of shape (n_pixels,): the common wavelength grid."""
+        return self._require_grid("wavelength")["wavelength"]
+
+    @property
+    def flux(self):
+        """ndarray of shape (n_spectra, n_pixels): flux on the common grid."""
+        return self._require_grid("flux")["flux"]
+
+    @property
+    def ivar(self):
+        """ndarray of shape (n_spectra, n_pixels): inverse variance (NaN = unknown)."""
+        return self._require_grid("ivar")["ivar"]
+
+    @property
+    def mask(self):
+        """ndarray of bool of shape (n_spectra, n_pixels): ``True`` = bad pixel."""
+        return self._require_grid("mask")["mask"]
+
+    @property
+    def wavelength_unit(self):
+        """Unit of the wavelength grid (of the first spectrum when ragged)."""
+        if self._grid is not None:
+            return self._grid["wavelength_unit"]
+        return self._spectra[0].wavelength_unit if self._spectra else None
+
+    @property
+    def flux_units(self):
+        """list of astropy unit or None: the flux unit of each spectrum."""
+        if self._grid is not None:
+            return list(self._grid["flux_units"])
+        return [s.flux_unit for s in self._spectra]
+
+    @property
+    def meta(self):
+        """list of dict: the metadata of each spectrum."""
+        if self._grid is not None:
+            return list(self._grid["meta"])
+        return [s.meta for s in self._spectra]
+
+    @property
+    def spectra(self):
+        """list of Spectrum: each spectrum as its own record."""
+        return [self[i] for i in range(len(self))]
+
+    def __array__(self, dtype=None, copy=None):
+        flux = self._require_grid("flux (as a 2-D array)")["flux"]
+        if dtype is not None and flux.dtype != dtype:
+            return flux.astype(dtype)
+        return flux.copy() if copy else flux
+
+    def __repr__(self):
+        if self._grid is None:
+            layout = "ragged"
+        else:
+            w = self._grid["wavelength"]
+            span = f"{w[0]:.6g}-{w[-1]:.6g}" if w.size else "empty"
+            layout = f"common grid of {w.size} pixels {span}"
+        return (
+            f"SpectrumBatch(n_spectra={len(self)}, {layout}, "
+            f"wavelength_unit={self.wavelength_unit})"
+        )
+
+
+def _share_grid(spectra):
+    first = spectra[0]
+    return all(
+        s.wavelength_unit == first.wavelength_unit
+        and s.wavelength.shape == first.wavelength.shape
+        and np.array_equal(s.wavelength, first.wavelength)
+        for s in spectra[1:]
+    )
+
+
+def as_spectrum_batch(X, *, input_name="X"):
+    """Return ``X`` as a :class:`SpectrumBatch`, and whether it was a plain array.
+
+    Parameters
+    ----------
+    X : SpectrumBatch, Spectrum, sequence of Spectrum, or array-like of shape (n_spectra, n_pixels)
+        A plain 2-D array is taken as flux on the pixel grid ``0 .. n_pixels - 1``
+        (unit ``pix``) with unknown inverse variance.
+    input_name : str, default="X"
+        Name used in error messages.
+
+    Returns
+    -------
+    batch : SpectrumBatch
+    from_array : bool
+        ``True`` when ``X`` was a plain array (callers then return arrays).
+
+    Raises
+    ------
+    TypeError
+        If ``X`` is none of the above (for example a list of file paths, which
+        :class:`~spectra_sklearn.io.SpectrumReader` reads).
+    """
+    if isinstance(X, SpectrumBatch):
+        return X, False
+    if isinstance(X, Spectrum):
+        return SpectrumBatch([X]), False
+    if isinstance(X, (list, tuple)) and X and all(isinstance(s, Spectrum) for s in X):
+        return SpectrumBatch(X), False
+    if isinstance(X, (str, bytes)) or (
+        isinstance(X, (list, tuple)) and X and isinstance(X[0], (str, bytes))
+    ) or (hasattr(X, "dtype") and X.dtype.kind in "USO"):
+        raise TypeError(
+            f"{input_name} looks like file paths or text; read them first with "
+            "spectra_sklearn.io.SpectrumReader (as the first Pipeline step) or "
+            "spectra_sklearn.io.read_spectra."
+        )
+    flux = np.asarray(X)
+    if flux.ndim != 2:
+        raise TypeError(
+            f"{input_name} must be a SpectrumBatch, a list of Spectrum, or a 2-D array "
+            f"of flux; got {type(X).__name__} with {flux.ndim} dimension(s)."
+        )
+    return SpectrumBatch.from_arrays(
+        np.arange(flux.shape[1], dtype=np.float64), flux, wavelength_unit=u.pix
+    ), True

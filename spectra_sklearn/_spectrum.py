@@ -1,0 +1,173 @@
+"""One spectrum: wavelength grid, flux, inverse variance, mask and metadata."""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from astropy import units as u
+
+__all__ = ["Spectrum"]
+
+
+def _as_unit(unit, name):
+    """Return ``unit`` as an astropy unit (``None`` stays ``None``)."""
+    if unit is None or isinstance(unit, u.UnitBase):
+        return unit
+    try:
+        return u.Unit(unit)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(
+            f"The {name!r} of a Spectrum must be an astropy unit or a string astropy "
+            f"understands; got {unit!r} ({exc})."
+        ) from None
+
+
+@dataclass(frozen=True, eq=False)
+class Spectrum:
+    """One spectrum on its own wavelength grid.
+
+    A small immutable record; the arrays are validated and converted on
+    construction. A grid given in decreasing order is reversed (with every array
+    that goes with it); any other disorder is an error.
+
+    Parameters
+    ----------
+    wavelength : array-like of shape (n_pixels,)
+        Pixel centres, strictly monotonic and finite, in ``wavelength_unit``.
+    flux : array-like of shape (n_pixels,)
+        Flux (density) in ``flux_unit``. NaN is allowed; such pixels are masked.
+    ivar : array-like of shape (n_pixels,), default=None
+        Inverse variance of ``flux``, in ``flux_unit ** -2``. ``0`` means the
+        pixel carries no information; ``NaN`` means the uncertainty is unknown
+        (``None`` gives an all-NaN array). Negative values are an error.
+    mask : array-like of bool of shape (n_pixels,), default=None
+        ``True`` marks a bad pixel (the numpy.ma / specutils convention). Pixels
+        with non-finite flux are always masked. ``None`` masks just those.
+    wavelength_unit : astropy unit or str, default="um"
+        Unit of ``wavelength``; ``"pix"`` for a plain pixel index.
+    flux_unit : astropy unit, str or None, default=None
+        Unit of ``flux``; ``None`` when the source does not say.
+    meta : dict, default=None
+        Free-form metadata (header cards, catalogue fields, source file).
+
+    Attributes
+    ----------
+    n_pixels : int
+        Number of pixels.
+
+    Raises
+    ------
+    ValueError
+        If the arrays are not 1-D, differ in length, the wavelengths are not
+        finite and strictly monotonic, the inverse variance is negative, or a
+        unit cannot be parsed.
+
+    Examples
+    --------
+    >>> from spectra_sklearn import Spectrum
+    >>> s = Spectrum([1.0, 1.1, 1.2], [2.0, float("nan"), 2.2], flux_unit="W m-2 um-1")
+    >>> s.mask
+    array([False,  True, False])
+    >>> s.wavelength_quantity
+    <Quantity [1. , 1.1, 1.2] um>
+    """
+
+    wavelength: np.ndarray
+    flux: np.ndarray
+    ivar: np.ndarray | None = None
+    mask: np.ndarray | None = None
+    wavelength_unit: u.UnitBase | str = "um"
+    flux_unit: u.UnitBase | str | None = None
+    meta: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        wavelength = np.array(self.wavelength, dtype=np.float64, copy=True)
+        flux = np.array(self.flux, dtype=np.float64, copy=True)
+        if wavelength.ndim != 1 or flux.ndim != 1:
+            raise ValueError(
+                "A Spectrum needs 1-D wavelength and flux arrays; got shapes "
+                f"{wavelength.shape} and {flux.shape}."
+            )
+        n = wavelength.shape[0]
+        if flux.shape[0] != n:
+            raise ValueError(
+                f"wavelength has {n} pixels but flux has {flux.shape[0]}; they must match."
+            )
+        if self.ivar is None:
+            ivar = np.full(n, np.nan)
+        else:
+            ivar = np.array(self.ivar, dtype=np.float64, copy=True)
+            if ivar.shape != (n,):
+                raise ValueError(
+                    f"ivar must have shape ({n},) like flux; got {ivar.shape}."
+                )
+            if np.any(ivar < 0):
+                raise ValueError(
+                    "ivar (inverse variance) must be >= 0 or NaN (unknown); got "
+                    f"{int(np.sum(ivar < 0))} negative values."
+                )
+        if self.mask is None:
+            mask = np.zeros(n, dtype=bool)
+        else:
+            mask = np.array(self.mask, dtype=bool, copy=True)
+            if mask.shape != (n,):
+                raise ValueError(
+                    f"mask must have shape ({n},) like flux; got {mask.shape}."
+                )
+        mask |= ~np.isfinite(flux)
+        if not np.all(np.isfinite(wavelength)):
+            raise ValueError(
+                f"wavelength must be finite; got {int(np.sum(~np.isfinite(wavelength)))} "
+                "non-finite values. Drop those pixels before building a Spectrum."
+            )
+        if n > 1:
+            step = np.diff(wavelength)
+            if np.all(step < 0):
+                wavelength, flux, ivar, mask = (
+                    a[::-1].copy() for a in (wavelength, flux, ivar, mask)
+                )
+            elif not np.all(step > 0):
+                raise ValueError(
+                    "wavelength must be strictly increasing (or strictly decreasing); "
+                    f"found {int(np.sum(step <= 0))} steps that are not. "
+                    "Sort the pixels or drop duplicates before building a Spectrum."
+                )
+        set_ = object.__setattr__
+        set_(self, "wavelength", wavelength)
+        set_(self, "flux", flux)
+        set_(self, "ivar", ivar)
+        set_(self, "mask", mask)
+        set_(self, "wavelength_unit", _as_unit(self.wavelength_unit, "wavelength_unit"))
+        set_(self, "flux_unit", _as_unit(self.flux_unit, "flux_unit"))
+        set_(self, "meta", dict(self.meta) if self.meta is not None else {})
+
+    @property
+    def n_pixels(self):
+        """Number of pixels."""
+        return self.wavelength.shape[0]
+
+    @property
+    def wavelength_quantity(self):
+        """:class:`astropy.units.Quantity` of the wavelength grid."""
+        return u.Quantity(self.wavelength, self.wavelength_unit, copy=False)
+
+    @property
+    def flux_quantity(self):
+        """:class:`~astropy.units.Quantity` of the flux (dimensionless if unknown)."""
+        unit = self.flux_unit if self.flux_unit is not None else u.dimensionless_unscaled
+        return u.Quantity(self.flux, unit, copy=False)
+
+    @property
+    def uncertainty(self):
+        """1-sigma flux uncertainty, ``1 / sqrt(ivar)`` (``inf`` where ivar is 0)."""
+        with np.errstate(divide="ignore"):
+            return 1.0 / np.sqrt(self.ivar)
+
+    def __repr__(self):
+        w = self.wavelength
+        span = f"{w[0]:.6g}-{w[-1]:.6g} {self.wavelength_unit}" if w.size else "empty"
+        name = self.meta.get("source", None)
+        src = f", source={name!r}" if name else ""
+        return (
+            f"Spectrum(n_pixels={self.n_pixels}, {span}, "
+            f"flux_unit={self.flux_unit}, n_masked={int(self.mask.sum())}{src})"
+        )
