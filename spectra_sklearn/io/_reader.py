@@ -1,0 +1,185 @@
+"""SpectrumReader: the Pipeline step that turns file paths into spectra."""
+
+import os
+from numbers import Integral
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.utils._param_validation import InvalidParameterError
+
+from .._batch import SpectrumBatch
+from .._spectrum import Spectrum
+from ._read import read_spectra
+from ._registry import available_formats
+
+__all__ = ["SpectrumReader"]
+
+
+class SpectrumReader(TransformerMixin, BaseEstimator):
+    """Read spectrum files named in ``X``: the first step of a Pipeline on paths.
+
+    Stateless: ``fit`` only validates the parameters, and ``transform`` reads
+    the files, so a Pipeline whose ``X`` is a list of file paths works under
+    :func:`~sklearn.model_selection.cross_val_score` and
+    :class:`~sklearn.model_selection.GridSearchCV` (each fold reads its own
+    files). Spectra that were read already pass through unchanged.
+
+    Parameters
+    ----------
+    format : str, default=None
+        A registered format (see :func:`~spectra_sklearn.io.available_formats`),
+        e.g. ``"spex"``, ``"smass"`` or ``"fits"``. ``None`` identifies each
+        file's format from its name and first bytes; naming it is faster.
+    n_jobs : int, default=None
+        Number of processes reading in parallel (joblib); ``None`` reads in
+        this process, ``-1`` uses all cores. The order of ``X`` is kept.
+
+    See Also
+    --------
+    read_spectra : The same as a function.
+    spectra_sklearn.SpectrumBatch : What ``transform`` returns.
+
+    Notes
+    -----
+    ``X`` may be a list, tuple or 1-D array of paths (``str`` or
+    :class:`os.PathLike`), a 2-D ``(n, 1)`` array or one-column DataFrame of
+    paths, a :class:`~spectra_sklearn.SpectrumBatch`, a
+    :class:`~spectra_sklearn.Spectrum`, or a list mixing paths and spectra.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from spectra_sklearn.io import SpectrumReader
+    >>> folder = tempfile.mkdtemp()
+    >>> paths = []
+    >>> for i, r in enumerate([0.9, 1.1, 1.3], start=1):
+    ...     paths.append(os.path.join(folder, f"a{i:06d}.[2]"))
+    ...     with open(paths[-1], "w") as f:
+    ...         _ = f.write(f"0.435 {r} 0.015\\n0.4375 {r} 0.013\\n")
+    >>> batch = SpectrumReader(format="smass").fit_transform(paths)
+    >>> batch
+    SpectrumBatch(n_spectra=3, common grid of 2 pixels 0.435-0.4375, wavelength_unit=um)
+    >>> SpectrumReader().transform(batch) is batch
+    True
+    """
+
+    _parameter_constraints = {
+        "format": [str, None],
+        "n_jobs": [Integral, None],
+    }
+
+    def __init__(self, format=None, n_jobs=None):
+        self.format = format
+        self.n_jobs = n_jobs
+
+    def _check_format(self):
+        if self.format is not None and self.format not in available_formats():
+            raise InvalidParameterError(
+                f"The 'format' parameter of {type(self).__name__} must be a str among "
+                f"{set(available_formats())} or None. Got {self.format!r} instead."
+            )
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Validate the parameters; nothing is learned and no file is read.
+
+        Parameters
+        ----------
+        X : ignored
+            Accepted for the Pipeline API.
+        y : ignored
+            Accepted for the Pipeline API.
+
+        Returns
+        -------
+        self : SpectrumReader
+        """
+        self._check_format()
+        return self
+
+    def transform(self, X):
+        """Read the files named in ``X``.
+
+        Parameters
+        ----------
+        X : sequence of str or os.PathLike, array-like of shape (n_files,) or (n_files, 1), \
+SpectrumBatch, Spectrum or sequence of Spectrum
+            Paths to read; spectra pass through unchanged.
+
+        Returns
+        -------
+        SpectrumBatch
+            One spectrum per item of ``X``, in order.
+
+        Raises
+        ------
+        SpectrumReadError
+            If a file cannot be read (the message names it).
+        TypeError
+            If ``X`` is a single path or holds something other than paths and
+            spectra.
+        ValueError
+            If ``X`` is a 2-D array with more than one column.
+        """
+        self._validate_params()
+        self._check_format()
+        if isinstance(X, SpectrumBatch):
+            return X
+        if isinstance(X, Spectrum):
+            return SpectrumBatch([X])
+        items = _as_items(X)
+        positions = [i for i, item in enumerate(items) if not isinstance(item, Spectrum)]
+        if len(positions) == len(items):
+            return read_spectra(items, self.format, self.n_jobs)
+        if positions:
+            read = read_spectra([items[i] for i in positions], self.format, self.n_jobs)
+            for i, spectrum in zip(positions, read):
+                items[i] = spectrum
+        return SpectrumBatch(items)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.string = True
+        tags.requires_fit = False
+        tags.transformer_tags.preserves_dtype = []
+        return tags
+
+
+def _as_items(X):
+    """``X`` as a list of paths and spectra, or a clear error."""
+    if isinstance(X, (str, bytes, os.PathLike)):
+        raise TypeError(
+            "SpectrumReader needs a sequence of file paths as X; got a single path "
+            f"{os.fspath(X)!r}. Wrap it in a list."
+        )
+    if hasattr(X, "to_numpy") and hasattr(X, "columns"):  # pandas DataFrame
+        X = X.to_numpy()
+    elif hasattr(X, "to_numpy"):  # pandas Series
+        X = X.to_numpy()
+    if isinstance(X, np.ndarray):
+        if X.ndim == 2:
+            if X.shape[1] != 1:
+                raise ValueError(
+                    "SpectrumReader reads one file per row: a 2-D X must have a single "
+                    f"column of paths; got shape {X.shape}."
+                )
+            X = X[:, 0]
+        elif X.ndim != 1:
+            raise ValueError(
+                f"SpectrumReader needs a 1-D sequence of paths; got an array of shape {X.shape}."
+            )
+    try:
+        items = list(X)
+    except TypeError:
+        raise TypeError(
+            "SpectrumReader needs a sequence of file paths (str or os.PathLike) or of "
+            f"Spectrum objects as X; got {type(X).__name__}."
+        ) from None
+    for i, item in enumerate(items):
+        if not isinstance(item, (str, os.PathLike, Spectrum)):
+            raise TypeError(
+                "SpectrumReader needs file paths (str or os.PathLike) or Spectrum objects; "
+                f"item {i} of X is a {type(item).__name__} ({item!r:.60})."
+            )
+    return items
