@@ -1,0 +1,239 @@
+"""Download missing dataset files into the data home, safely.
+
+A file is described by a :class:`RemoteFile` (origin URL, path relative to the
+data home, SHA-256 when the origin publishes one). :func:`fetch_file` returns
+the local path, downloading only when the file is missing:
+
+* the bytes go to a temporary file in the destination folder, which is moved
+  into place with :func:`os.replace` (atomic) only once complete -- a failed,
+  truncated or corrupted download leaves nothing behind and never touches a
+  file already there;
+* the received length is checked against ``Content-Length`` and, when known,
+  the SHA-256 against the published value;
+* transient failures (no network, time-outs, dropped connections, truncated
+  bodies, HTTP 5xx/408/429) are retried with exponential back-off; an HTTP
+  4xx answer or a checksum mismatch is not (retrying cannot fix them).
+"""
+
+import hashlib
+import http.client
+import logging
+import secrets
+import time
+import urllib.error
+import urllib.request
+from contextlib import suppress
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+__all__ = [
+    "ChecksumError",
+    "DownloadError",
+    "RemoteFile",
+    "RemoteFileNotFoundError",
+    "fetch_file",
+]
+
+logger = logging.getLogger(__name__)
+
+_CHUNK = 1 << 16
+_USER_AGENT = "spectra_sklearn-dataset-fetcher (Python urllib)"
+#: Seconds to wait for the server before an attempt counts as failed.
+DEFAULT_TIMEOUT = 60.0
+_TRANSIENT_HTTP = frozenset({408, 429})
+
+
+@dataclass(frozen=True)
+class RemoteFile:
+    """A dataset file: where it comes from and where it goes in the data home.
+
+    Parameters
+    ----------
+    url : str
+        Origin URL of the file.
+    path : str
+        Destination relative to the data home, with ``/`` separators
+        (e.g. ``"smass2/Bus.Taxonomy.txt"``).
+    sha256 : str or None, default=None
+        Hex SHA-256 the origin publishes for the file; ``None`` when it
+        publishes none (nothing is then verified).
+    """
+
+    url: str
+    path: str
+    sha256: str | None = None
+
+    def local_path(self, data_home):
+        """Absolute destination of the file in ``data_home``."""
+        rel = PurePosixPath(self.path)
+        if rel.is_absolute() or ".." in rel.parts:
+            raise ValueError(
+                f"RemoteFile.path must be relative to the data home; got {self.path!r}."
+            )
+        return Path(data_home).joinpath(*rel.parts)
+
+
+class DownloadError(OSError):
+    """A dataset file could not be downloaded into the data home."""
+
+
+class RemoteFileNotFoundError(DownloadError):
+    """The origin answered that the file does not exist (HTTP 404/410)."""
+
+
+class ChecksumError(DownloadError):
+    """The downloaded bytes do not have the SHA-256 the origin publishes."""
+
+
+class _TruncatedError(OSError):
+    """Fewer bytes arrived than ``Content-Length`` announced (transient)."""
+
+
+def fetch_file(
+    remote,
+    data_home,
+    *,
+    download_if_missing=True,
+    n_retries=3,
+    delay=1.0,
+    timeout=DEFAULT_TIMEOUT,
+    fetcher="the fetcher",
+):
+    """Return the local path of ``remote``, downloading it if it is missing.
+
+    Parameters
+    ----------
+    remote : RemoteFile
+        The file.
+    data_home : path-like
+        The data home (see :func:`~spectra_sklearn.datasets.get_data_home`).
+    download_if_missing : bool, default=True
+        Whether to download a missing file; if ``False`` a missing file raises.
+    n_retries : int, default=3
+        Retries after the first attempt, for transient failures only.
+    delay : float, default=1.0
+        Seconds before the first retry; doubled at each further retry.
+    timeout : float, default=60.0
+        Seconds to wait for the server at each attempt.
+    fetcher : str, default="the fetcher"
+        Name of the calling fetcher, used in error messages.
+
+    Returns
+    -------
+    pathlib.Path
+        Absolute path of the file in the data home. An existing file is
+        returned as it is (not re-downloaded, not checked, not modified).
+
+    Raises
+    ------
+    FileNotFoundError
+        If the file is missing and ``download_if_missing=False``.
+    RemoteFileNotFoundError
+        If the origin answers 404/410 (no retry).
+    ChecksumError
+        If the downloaded bytes do not match ``remote.sha256`` (no retry).
+    DownloadError
+        If the download still fails after ``n_retries`` retries (no network,
+        time-outs, truncated bodies, server errors), for any other HTTP error,
+        or if the data home is not writable.
+    """
+    home = Path(data_home)
+    dest = remote.local_path(home)
+    if dest.is_file():
+        return dest
+    if not download_if_missing:
+        raise FileNotFoundError(
+            f"{remote.path!r} is missing from the data home {home} (expected at "
+            f"{dest}) and download_if_missing=False. Call {fetcher} with "
+            f"download_if_missing=True to download it from {remote.url}, or copy the "
+            "file there by hand (any folder laid out like the data home works: pass "
+            "data_home= or set SPECTRA_SKLEARN_DATA)."
+        )
+    last_error = None
+    for attempt in range(n_retries + 1):
+        if attempt:
+            wait = delay * 2 ** (attempt - 1)
+            logger.warning(
+                "Retrying %s in %.3g s (attempt %d of %d) after: %s",
+                remote.url, wait, attempt + 1, n_retries + 1, last_error,
+            )
+            time.sleep(wait)
+        try:
+            _download(remote, dest, home, timeout)
+            return dest
+        except urllib.error.HTTPError as exc:
+            exc.close()
+            if exc.code in (404, 410):
+                raise RemoteFileNotFoundError(
+                    f"{remote.url} does not exist (HTTP {exc.code} {exc.reason}); "
+                    f"cannot download {remote.path!r} into the data home {home}."
+                ) from None
+            if exc.code < 500 and exc.code not in _TRANSIENT_HTTP:
+                raise DownloadError(
+                    f"Downloading {remote.url} failed with HTTP {exc.code} "
+                    f"{exc.reason}; {remote.path!r} was not written to the data home "
+                    f"{home}."
+                ) from None
+            last_error = f"HTTP {exc.code} {exc.reason}"
+        except (
+            urllib.error.URLError,
+            TimeoutError,
+            ConnectionError,
+            http.client.HTTPException,
+            _TruncatedError,
+        ) as exc:
+            last_error = getattr(exc, "reason", None) or exc
+    raise DownloadError(
+        f"Could not download {remote.url} after {n_retries + 1} attempt(s) (last "
+        f"error: {last_error}). The file is needed at {dest} in the data home {home}. "
+        "Check the network connection, or copy the file there by hand (any folder "
+        "laid out like the data home works: pass data_home= or set "
+        "SPECTRA_SKLEARN_DATA)."
+    )
+
+
+def _download(remote, dest, home, timeout):
+    """One attempt: stream to a temporary file beside ``dest``, verify, move."""
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dest.parent / f".{dest.name}.{secrets.token_hex(6)}.part"
+        out = open(tmp, "xb")  # honours the umask, unlike mkstemp's 0600
+    except OSError as exc:
+        raise DownloadError(
+            f"Cannot write {remote.path!r} into the data home {home}: {exc}. Pass "
+            "data_home= (or set SPECTRA_SKLEARN_DATA to) a writable folder to "
+            "download missing files."
+        ) from None
+    try:
+        digest = hashlib.sha256()
+        received = 0
+        request = urllib.request.Request(
+            remote.url, headers={"User-Agent": _USER_AGENT}
+        )
+        logger.info("Downloading %s to %s", remote.url, dest)
+        with out, urllib.request.urlopen(request, timeout=timeout) as response:
+            announced = response.headers.get("Content-Length")
+            while chunk := response.read(_CHUNK):
+                out.write(chunk)
+                digest.update(chunk)
+                received += len(chunk)
+        if announced is not None and announced.strip().isdigit():
+            if received != int(announced):
+                raise _TruncatedError(
+                    f"truncated download: received {received} of {int(announced)} "
+                    "bytes announced by Content-Length"
+                )
+        if remote.sha256 is not None and digest.hexdigest() != remote.sha256.lower():
+            raise ChecksumError(
+                f"The file downloaded from {remote.url} has SHA-256 "
+                f"{digest.hexdigest()}, but {remote.sha256} is expected: the origin "
+                f"copy differs from the published one. Nothing was written to "
+                f"{dest}."
+            )
+        tmp.replace(dest)
+    except BaseException:
+        with suppress(OSError):
+            out.close()
+        with suppress(FileNotFoundError):
+            tmp.unlink()
+        raise
