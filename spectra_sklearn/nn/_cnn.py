@@ -81,9 +81,13 @@ class SpectrumCNNClassifier(ClassifierMixin, BaseSpectrumNet):
     input_scaling : {'dataset', 'spectrum'}, default='dataset'
         How the network standardises the flux before the first convolution,
         so raw flux (e.g. 1e-15 erg s-1 cm-2 Å-1) and normalised flux
-        (about 1) both train. ``'dataset'``: subtract the mean and divide by
-        the standard deviation of all training flux values (two numbers),
-        keeping each spectrum's shape and relative brightness. ``'spectrum'``:
+        (about 1) both train. ``'dataset'``: subtract the median and divide
+        by the normal-consistent interquartile range (IQR / 1.349) of all
+        training flux values (two numbers; the standard deviation when the IQR
+        is 0), keeping each spectrum's shape and relative brightness. Robust
+        statistics, because a few badly normalised spectra (a window flux near
+        zero gives values of 1e3 in the SpeX library) would otherwise set the
+        scale for all. ``'spectrum'``:
         standardise each spectrum by its own mean and standard deviation over
         pixels, keeping only its shape -- for spectra that are not flux
         normalised (a one-pixel spectrum then carries no information).
@@ -247,11 +251,7 @@ class SpectrumCNNClassifier(ClassifierMixin, BaseSpectrumNet):
         self.classes_, y_encoded = encode_labels(self, y)
         weight = class_weight_tensor(self.class_weight, self.classes_, y)
         if self.input_scaling == "dataset":
-            shift, scale = float(np.mean(X, dtype=np.float64)), float(
-                np.std(X, dtype=np.float64)
-            )
-            if not (np.isfinite(scale) and scale > 0):
-                scale = 1.0
+            shift, scale = _robust_location_scale(X)
         else:
             shift, scale = 0.0, 1.0
         self.net_ = self._fit_net(
@@ -310,3 +310,14 @@ class SpectrumCNNClassifier(ClassifierMixin, BaseSpectrumNet):
         """
         check_is_fitted(self)
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+
+def _robust_location_scale(X):
+    """Median and normal-consistent IQR of all values of ``X`` (std if IQR is 0)."""
+    q25, median, q75 = np.percentile(X, [25, 50, 75])
+    scale = (q75 - q25) / 1.349
+    if not (np.isfinite(scale) and scale > 0):
+        scale = float(np.std(X, dtype=np.float64))
+    if not (np.isfinite(scale) and scale > 0):
+        scale = 1.0
+    return float(median), float(scale)

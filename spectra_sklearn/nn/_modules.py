@@ -16,9 +16,10 @@ class FluxStandardizer(nn.Module):
     Parameters
     ----------
     mode : {'dataset', 'spectrum'}, default='dataset'
-        ``'dataset'`` subtracts ``shift`` and divides by ``scale`` (one number
-        each, measured on the training flux), so the shape of each spectrum
-        and the relative brightness between spectra are kept.
+        ``'dataset'`` subtracts ``shift``, divides by ``scale`` (one number
+        each, measured on the training flux) and applies an asinh stretch,
+        which is linear near the centre and compresses outliers, so the shape
+        of each spectrum and the relative brightness between spectra are kept.
         ``'spectrum'`` standardises each spectrum with its own mean and
         standard deviation over its pixels, so only the spectral shape is
         kept (a spectrum of a single pixel becomes 0).
@@ -45,7 +46,11 @@ class FluxStandardizer(nn.Module):
             std = x.std(dim=1, keepdim=True, unbiased=False)
             std = torch.where(std > 0, std, torch.ones_like(std))
             return ((x - mean) / std).to(flux.dtype)
-        return ((flux - self.shift) / self.scale).to(flux.dtype)
+        # asinh stretch (Lupton, Gunn & Szalay 1999, AJ 118, 1406): linear
+        # within about one unit of the centre, logarithmic beyond, so a few
+        # badly normalised spectra (values 1e3 times the typical spread) cannot
+        # dominate the batch-normalisation statistics of the layers after it.
+        return torch.asinh((flux - self.shift) / self.scale).to(flux.dtype)
 
 
 class _BatchNorm1d(nn.BatchNorm1d):
