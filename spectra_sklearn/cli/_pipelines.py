@@ -1,0 +1,57 @@
+"""The pipelines the command line runs, one builder per dataset."""
+
+from sklearn.pipeline import make_pipeline
+from sklearn.svm import SVC
+
+from ..io import SpectrumReader
+from ..nn import SpectrumCNNClassifier
+from ..preprocessing import ContinuumNormalizer, SpectralResampler
+
+__all__ = ["make_spex_pipeline", "make_smass2_pipeline"]
+
+
+def _classifier(model, *, random_state, n_threads, max_epochs):
+    if model == "svc":
+        return SVC(C=10.0, gamma="scale", random_state=random_state)
+    return SpectrumCNNClassifier(
+        max_epochs=max_epochs,
+        class_weight="balanced",
+        random_state=random_state,
+        n_threads=n_threads,
+    )
+
+
+def make_spex_pipeline(*, model="cnn", random_state=0, n_threads=1, max_epochs=40):
+    """SpeX prism files -> 0.65-2.45 µm log grid -> flux at 1.2-1.3 µm = 1 -> classifier.
+
+    The 1.2-1.3 µm window is the J-band peak SpeX prism spectra of M, L and T
+    dwarfs are conventionally normalised at (Burgasser 2014, ASI Conf. Ser. 11, 7);
+    a polynomial continuum would erase the broad-band shape that separates them.
+    """
+    return make_pipeline(
+        SpectrumReader(format="spex"),
+        SpectralResampler(
+            wavelength_min=0.65, wavelength_max=2.45, n_pixels=256, spacing="log",
+            fill="edge",
+        ),
+        ContinuumNormalizer(method="window", window=(1.2, 1.3)),
+        _classifier(model, random_state=random_state, n_threads=n_threads,
+                    max_epochs=max_epochs),
+    )
+
+
+def make_smass2_pipeline(*, model="cnn", random_state=0, n_threads=1, max_epochs=40):
+    """SMASSII spectra -> 0.44-0.92 µm linear grid -> reflectance 1 at 0.55 µm -> classifier.
+
+    Reflectance is normalised to unity at 0.55 µm, the convention of Bus & Binzel
+    (2002, Icarus 158, 146).
+    """
+    return make_pipeline(
+        SpectralResampler(
+            wavelength_min=0.44, wavelength_max=0.92, n_pixels=97, spacing="linear",
+            fill="edge",
+        ),
+        ContinuumNormalizer(method="window", window=(0.54, 0.56)),
+        _classifier(model, random_state=random_state, n_threads=n_threads,
+                    max_epochs=max_epochs),
+    )

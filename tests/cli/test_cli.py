@@ -1,0 +1,74 @@
+"""The ``spectra-sklearn`` command: demo and evaluate, end to end."""
+
+import csv
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from spectra_sklearn.cli import main
+
+
+def _read_predictions(path):
+    with open(path, newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def _check_outputs(output_dir, n_expected):
+    rows = _read_predictions(output_dir / "predictions.csv")
+    assert len(rows) == n_expected
+    folds = {}
+    for row in rows:
+        folds.setdefault(row["fold"], set()).add(row["group"])
+    # group-aware: no object in two folds (and so never in train and test at once)
+    all_groups = [g for gs in folds.values() for g in gs]
+    assert len(all_groups) == len(set(all_groups))
+    png = (output_dir / "confusion_matrix.png").read_bytes()
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    return rows
+
+
+def test_demo_runs_and_writes_outputs(tmp_path, capsys):
+    status = main(["demo", "--output-dir", str(tmp_path), "--n-splits", "3",
+                   "--max-epochs", "10"])
+    out = capsys.readouterr().out
+    assert status == 0
+    assert "accuracy:" in out and "fold 3/3" in out
+    rows = _check_outputs(tmp_path, n_expected=int(out.split(" spectra")[0].split()[-1]))
+    accuracy = np.mean([r["true"] == r["predicted"] for r in rows])
+    assert accuracy > 0.8
+
+
+def test_evaluate_smass2_with_svc(shared_data, tmp_path, capsys):
+    status = main(["evaluate", "smass2", "--data-home", str(shared_data), "--model", "svc",
+                   "--output-dir", str(tmp_path), "--no-download"])
+    out = capsys.readouterr().out
+    assert status == 0, out
+    rows = _check_outputs(tmp_path, n_expected=1341)
+    assert {r["true"] for r in rows} == {"C", "S", "X", "Other"}
+    assert "accuracy:" in out
+
+
+def test_evaluate_reports_missing_data_home(tmp_path, capsys):
+    status = main(["evaluate", "smass2", "--data-home", str(tmp_path / "nowhere"),
+                   "--no-download", "--output-dir", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert status == 1
+    assert "spectra-sklearn: error:" in err and "nowhere" in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_console_script_is_installed():
+    exe = shutil.which("spectra-sklearn")
+    if exe is None:
+        pytest.fail("the spectra-sklearn console script is not on PATH; reinstall the package")
+    result = subprocess.run([exe, "--help"], capture_output=True, text=True, check=True)
+    assert "demo" in result.stdout and "evaluate" in result.stdout
+
+
+def test_module_entry_point_version():
+    result = subprocess.run([sys.executable, "-m", "spectra_sklearn.cli", "--version"],
+                            capture_output=True, text=True, check=True)
+    assert result.stdout.startswith("spectra-sklearn ")
