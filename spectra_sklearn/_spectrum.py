@@ -8,16 +8,22 @@ from astropy import units as u
 __all__ = ["Spectrum"]
 
 
-def _as_unit(unit, name):
-    """Return ``unit`` as an astropy unit (``None`` stays ``None``)."""
+def _as_unit(unit, name, owner="a Spectrum"):
+    """Return ``unit`` as an astropy unit (``None`` stays ``None``).
+
+    Raises
+    ------
+    ValueError
+        Naming ``name`` of ``owner`` when astropy cannot parse ``unit``.
+    """
     if unit is None or isinstance(unit, u.UnitBase):
         return unit
     try:
         return u.Unit(unit)
     except (ValueError, TypeError) as exc:
         raise ValueError(
-            f"The {name!r} of a Spectrum must be an astropy unit or a string astropy "
-            f"understands; got {unit!r} ({exc})."
+            f"The {name!r} parameter of {owner} must be an astropy unit or a string "
+            f"astropy understands (e.g. 'um', 'Angstrom', 'pix'); got {unit!r} ({exc})."
         ) from None
 
 

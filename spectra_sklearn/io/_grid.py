@@ -2,7 +2,9 @@
 
 import numpy as np
 
-__all__ = ["clean_grid", "inverse_variance"]
+from ._errors import SpectrumReadError
+
+__all__ = ["check_usable", "clean_grid", "inverse_variance"]
 
 
 def clean_grid(wavelength, arrays):
@@ -57,6 +59,22 @@ def clean_grid(wavelength, arrays):
     if n_dropped:
         facts["n_dropped_pixels"] = n_dropped
     return wavelength, arrays, facts
+
+
+def check_usable(path, wavelength, flux, format):
+    """Raise :class:`SpectrumReadError` if nothing usable is left after cleaning.
+
+    Raises
+    ------
+    SpectrumReadError
+        If no pixel has a finite positive wavelength, or no flux is finite.
+    """
+    if wavelength.size == 0:
+        raise SpectrumReadError(
+            path, "no pixel has a finite, positive wavelength (zero-length arrays)",
+            format=format)
+    if not np.isfinite(flux).any():
+        raise SpectrumReadError(path, "all flux values are NaN or infinite", format=format)
 
 
 def inverse_variance(sigma):

@@ -73,7 +73,7 @@ from astropy.io import fits
 from .._spectrum import Spectrum
 from ._errors import SpectrumReadError
 from ._fits import open_fits
-from ._grid import clean_grid, inverse_variance
+from ._grid import check_usable, clean_grid, inverse_variance
 from ._registry import register_format
 from ._units import parse_flux_unit, parse_wavelength_unit
 
@@ -310,12 +310,7 @@ def read_fits(path, *, hdu=None):
     flux = arrays.pop(0)
     ivar = arrays.pop(0) if ivar is not None else None
     mask = arrays.pop(0) if mask is not None else None
-    if wavelength.size == 0:
-        raise SpectrumReadError(
-            path, "no pixel has a finite, positive wavelength (zero-length arrays)",
-            format=FORMAT)
-    if not np.isfinite(flux).any():
-        raise SpectrumReadError(path, "all flux values are NaN or infinite", format=FORMAT)
+    check_usable(path, wavelength, flux, FORMAT)
     meta = {"source": os.fspath(path), "format": FORMAT, "hdu": index,
             "wavelength_solution": solution}
     if isinstance(obj, str) and obj.strip():

@@ -90,7 +90,7 @@ from astropy import units as u
 from .._spectrum import Spectrum
 from ._errors import SpectrumReadError
 from ._fits import header_values, open_fits
-from ._grid import clean_grid, inverse_variance
+from ._grid import check_usable, clean_grid, inverse_variance
 from ._registry import register_format
 from ._units import parse_flux_unit, parse_wavelength_unit
 
@@ -235,12 +235,7 @@ def read_spex(path):
     extra = [rows[i] for i in range(2, rows.shape[0])]
     wavelength, (flux, *extra), facts = clean_grid(wavelength, [flux, *extra])
     meta.update(facts)
-    if wavelength.size == 0:
-        raise SpectrumReadError(
-            path, "no pixel has a finite, positive wavelength (zero-length arrays)",
-            format=FORMAT)
-    if not np.isfinite(flux).any():
-        raise SpectrumReadError(path, "all flux values are NaN or infinite", format=FORMAT)
+    check_usable(path, wavelength, flux, FORMAT)
 
     mask = np.zeros(flux.shape, dtype=bool)
     if extra:

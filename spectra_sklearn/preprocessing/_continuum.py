@@ -10,12 +10,11 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._batch import SpectrumBatch
-from .._spectrum import Spectrum
+from .._spectrum import Spectrum, _as_unit
 from ._continuum_fit import polynomial_continuum, window_continuum
 from ._inputs import (
     convert_wavelength,
     float_dtype,
-    parse_unit,
     read_spectra_input,
     unit_scale,
 )
@@ -267,7 +266,7 @@ class ContinuumNormalizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator)
     def _window_limits(self):
         """``(lo, hi, unit)`` of the window (unit may be None), or None."""
         name = type(self).__name__
-        unit = parse_unit(self.wavelength_unit, "wavelength_unit", name)
+        unit = _as_unit(self.wavelength_unit, "wavelength_unit", name)
         if self.method != "window":
             return None
         window = self.window

@@ -20,7 +20,6 @@ from .._spectrum import Spectrum
 __all__ = [
     "is_spectra",
     "read_spectra_input",
-    "parse_unit",
     "unit_scale",
     "convert_wavelength",
     "float_dtype",
@@ -75,25 +74,6 @@ def float_dtype(batch):
     if batch.on_common_grid and batch.flux.dtype == np.float32:
         return np.float32
     return np.float64
-
-
-def parse_unit(unit, name, owner):
-    """``unit`` as an astropy unit (``None`` stays ``None``).
-
-    Raises
-    ------
-    ValueError
-        Naming the parameter ``name`` of ``owner`` when astropy cannot parse it.
-    """
-    if unit is None or isinstance(unit, u.UnitBase):
-        return unit
-    try:
-        return u.Unit(unit)
-    except (ValueError, TypeError) as exc:
-        raise ValueError(
-            f"The {name!r} parameter of {owner} must be an astropy unit or a string "
-            f"astropy understands (e.g. 'um', 'Angstrom', 'pix'); got {unit!r} ({exc})."
-        ) from None
 
 
 @functools.lru_cache(maxsize=256)

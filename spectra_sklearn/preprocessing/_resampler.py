@@ -14,10 +14,10 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._batch import SpectrumBatch
+from .._spectrum import _as_unit
 from ._inputs import (
     convert_wavelength,
     float_dtype,
-    parse_unit,
     read_spectra_input,
 )
 from ._resample_kernels import resample_flux_conserving, resample_linear
@@ -200,7 +200,7 @@ class SpectralResampler(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         """
         batch, from_array = read_spectra_input(self, X, reset=True)
         name = type(self).__name__
-        unit = parse_unit(self.wavelength_unit, "wavelength_unit", name)
+        unit = _as_unit(self.wavelength_unit, "wavelength_unit", name)
         grid = self.wavelength_grid
         if isinstance(grid, u.Quantity):
             if unit is None:
