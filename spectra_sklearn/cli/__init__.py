@@ -69,7 +69,7 @@ def _parser():
 
 
 def _load(args):
-    """Return (title, X, y, groups, names, pipeline builder)."""
+    """Return (title, X, y, groups, names, class order, pipeline builder)."""
     from .. import datasets
     from ._pipelines import make_smass2_pipeline, make_spex_pipeline
 
@@ -88,10 +88,12 @@ def _load(args):
         names = [str(g) for g in bunch.groups]
         return ("SMASSII, main group C/S/X/Other", bunch.data,
                 np.asarray(bunch.target_main_group), bunch.groups, names,
-                make_smass2_pipeline)
+                ["C", "S", "X", "Other"], make_smass2_pipeline)
     y = np.asarray(bunch.target_class)
     names = [Path(f).name for f in bunch.filenames]
-    return title, list(bunch.filenames), y, bunch.groups, names, make_spex_pipeline
+    # the spectral sequence, not the alphabet
+    return (title, list(bunch.filenames), y, bunch.groups, names, ["M", "L", "T"],
+            make_spex_pipeline)
 
 
 def _run(args):
@@ -99,18 +101,18 @@ def _run(args):
 
     output_dir = args.output_dir or Path(f"{args.command}_output")
     start = time.perf_counter()
-    title, X, y, groups, names, make_pipeline = _load(args)
+    title, X, y, groups, names, class_order, make_pipeline = _load(args)
     pipeline = make_pipeline(model=args.model, random_state=args.random_state,
                              n_threads=args.n_threads, max_epochs=args.max_epochs)
-    classes, counts = np.unique(y, return_counts=True)
+    counts = {c: int(np.sum(y == c)) for c in class_order}
     print(f"{title}: {len(y)} spectra of {len(np.unique(groups))} objects; "
-          + ", ".join(f"{c} {n}" for c, n in zip(classes, counts)))
+          + ", ".join(f"{c} {n}" for c, n in counts.items()))
     print("pipeline: " + " -> ".join(type(step).__name__ for _, step in pipeline.steps))
     print(f"cross-validation: {args.n_splits}-fold StratifiedGroupKFold "
           "(no object in both train and test)")
     result = cross_validate_grouped(
-        pipeline, X, y, groups, names=names, n_splits=args.n_splits,
-        random_state=args.random_state,
+        pipeline, X, y, groups, names=names, classes=class_order,
+        n_splits=args.n_splits, random_state=args.random_state,
     )
     acc, acc_std = result.accuracy
     f1, f1_std = result.f1_weighted

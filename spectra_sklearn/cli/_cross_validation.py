@@ -40,7 +40,8 @@ class CrossValidationResult:
 
 
 def cross_validate_grouped(
-    estimator, X, y, groups, *, names=None, n_splits=5, random_state=0, echo=print
+    estimator, X, y, groups, *, names=None, classes=None, n_splits=5, random_state=0,
+    echo=print,
 ):
     """Fit and score ``estimator`` on stratified folds that never split a group.
 
@@ -57,6 +58,8 @@ def cross_validate_grouped(
         Labels and the physical object of each sample.
     names : sequence of str, default=None
         A name per sample for ``predictions.csv`` (file or object).
+    classes : sequence, default=None
+        The order of the classes in reports (default: sorted).
     n_splits : int, default=5
     random_state : int, default=0
         Seeds the fold assignment.
@@ -88,7 +91,8 @@ def cross_validate_grouped(
         names = [str(i) for i in range(len(y))]
     return CrossValidationResult(
         y_true=y, y_pred=y_pred, fold=fold_of, groups=groups, names=list(names),
-        fold_accuracy=accuracy, fold_f1=f1, classes=np.unique(y),
+        fold_accuracy=accuracy, fold_f1=f1,
+        classes=np.unique(y) if classes is None else np.asarray(classes),
     )
 
 
