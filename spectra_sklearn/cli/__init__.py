@@ -33,6 +33,9 @@ def _common_options(parser):
                         help="CNN training epochs (default: 40)")
     parser.add_argument("--n-threads", type=int, default=1,
                         help="torch threads (default: 1, fastest on small machines)")
+    parser.add_argument("--force", action="store_true",
+                        help="overwrite predictions.csv / confusion_matrix.png if they "
+                             "exist in the output directory")
 
 
 def _parser():
@@ -97,9 +100,15 @@ def _load(args):
 
 
 def _run(args):
-    from ._cross_validation import cross_validate_grouped, write_outputs
+    from ._cross_validation import OUTPUT_FILES, cross_validate_grouped, write_outputs
 
     output_dir = args.output_dir or Path(f"{args.command}_output")
+    existing = [output_dir / name for name in OUTPUT_FILES if (output_dir / name).exists()]
+    if existing and not args.force:
+        raise FileExistsError(
+            f"{', '.join(map(str, existing))} already exist(s); pass --force to overwrite, "
+            "or choose another --output-dir"
+        )
     start = time.perf_counter()
     title, X, y, groups, names, class_order, make_pipeline = _load(args)
     pipeline = make_pipeline(model=args.model, random_state=args.random_state,

@@ -12,7 +12,9 @@ from tqdm.auto import tqdm
 
 from ..utils import atomic_write
 
-__all__ = ["CrossValidationResult", "cross_validate_grouped", "write_outputs"]
+__all__ = ["OUTPUT_FILES", "CrossValidationResult", "cross_validate_grouped", "write_outputs"]
+
+OUTPUT_FILES = ("predictions.csv", "confusion_matrix.png")
 
 
 @dataclasses.dataclass
@@ -118,7 +120,7 @@ def write_outputs(result, output_dir, *, title):
     import matplotlib.pyplot as plt
 
     output_dir.mkdir(parents=True, exist_ok=True)
-    csv_path = output_dir / "predictions.csv"
+    csv_path = output_dir / OUTPUT_FILES[0]
     with atomic_write(csv_path, "w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
         writer.writerow(["name", "group", "fold", "true", "predicted"])
@@ -131,7 +133,7 @@ def write_outputs(result, output_dir, *, title):
     )
     mean, std = result.accuracy
     ax.set_title(f"{title}\naccuracy {mean:.3f} ± {std:.3f}")
-    png_path = output_dir / "confusion_matrix.png"
+    png_path = output_dir / OUTPUT_FILES[1]
     with atomic_write(png_path, "wb") as f:
         fig.savefig(f, format="png", dpi=120)
     plt.close(fig)
