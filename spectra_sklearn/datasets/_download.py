@@ -18,13 +18,14 @@ the local path, downloading only when the file is missing:
 import hashlib
 import http.client
 import logging
-import secrets
 import time
 import urllib.error
 import urllib.request
-from contextlib import suppress
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+
+from ..utils import atomic_write
 
 __all__ = [
     "ChecksumError",
@@ -193,25 +194,29 @@ def fetch_file(
 
 
 def _download(remote, dest, home, timeout):
-    """One attempt: stream to a temporary file beside ``dest``, verify, move."""
-    try:
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        tmp = dest.parent / f".{dest.name}.{secrets.token_hex(6)}.part"
-        out = open(tmp, "xb")  # honours the umask, unlike mkstemp's 0600
-    except OSError as exc:
-        raise DownloadError(
-            f"Cannot write {remote.path!r} into the data home {home}: {exc}. Pass "
-            "data_home= (or set SPECTRA_SKLEARN_DATA to) a writable folder to "
-            "download missing files."
-        ) from None
-    try:
+    """One attempt: stream to a temporary file beside ``dest``, verify, move.
+
+    :func:`~spectra_sklearn.utils.atomic_write` removes the temporary file when
+    the download fails or the checks below raise, so ``dest`` only ever holds a
+    complete, verified file.
+    """
+    with ExitStack() as stack:
+        try:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            out = stack.enter_context(atomic_write(dest, "wb"))
+        except OSError as exc:
+            raise DownloadError(
+                f"Cannot write {remote.path!r} into the data home {home}: {exc}. Pass "
+                "data_home= (or set SPECTRA_SKLEARN_DATA to) a writable folder to "
+                "download missing files."
+            ) from None
         digest = hashlib.sha256()
         received = 0
         request = urllib.request.Request(
             remote.url, headers={"User-Agent": _USER_AGENT}
         )
         logger.info("Downloading %s to %s", remote.url, dest)
-        with out, urllib.request.urlopen(request, timeout=timeout) as response:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
             announced = response.headers.get("Content-Length")
             while chunk := response.read(_CHUNK):
                 out.write(chunk)
@@ -230,10 +235,3 @@ def _download(remote, dest, home, timeout):
                 f"copy differs from the published one. Nothing was written to "
                 f"{dest}."
             )
-        tmp.replace(dest)
-    except BaseException:
-        with suppress(OSError):
-            out.close()
-        with suppress(FileNotFoundError):
-            tmp.unlink()
-        raise
