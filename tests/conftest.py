@@ -4,6 +4,18 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Property tests assert behaviour, not speed: no per-example deadline (a loaded
+# 2-core CI machine would otherwise fail them at random). Under CI=true the
+# examples are derandomised so a red run can be replayed exactly.
+settings.register_profile(
+    "spectra_sklearn",
+    deadline=None,
+    derandomize=bool(os.environ.get("CI")),
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.load_profile("spectra_sklearn")
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
