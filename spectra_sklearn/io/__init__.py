@@ -20,7 +20,7 @@ scikit-learn Pipeline whose ``X`` is a list of paths. Every failure is a
 
 from ._errors import SpectrumReadError
 from ._registry import available_formats, identify_format, register_format
-from ._read import read_spectra, read_spectrum
+from ._read import read_spectra, read_spectra_file, read_spectrum
 from ._reader import SpectrumReader
 
 # Importing the format modules registers them.
@@ -32,6 +32,7 @@ __all__ = [
     "available_formats",
     "identify_format",
     "read_spectra",
+    "read_spectra_file",
     "read_spectrum",
     "register_format",
 ]

@@ -8,10 +8,10 @@ from .._batch import SpectrumBatch
 from ._errors import SpectrumReadError
 from ._registry import get_format, identify_format
 
-__all__ = ["read_spectrum", "read_spectra"]
+__all__ = ["read_spectrum", "read_spectra", "read_spectra_file"]
 
 
-def read_spectrum(path, format=None, **options):
+def read_spectrum(path, format=None, index=None, **options):
     """Read one spectrum file.
 
     Parameters
@@ -25,6 +25,10 @@ def read_spectrum(path, format=None, **options):
         ``None`` identifies the format from the file name and first bytes;
         naming it skips that step (faster, and the only way for files no
         identifier claims).
+    index : int, default=None
+        Which spectrum to take from a file that holds several (a format
+        registered with ``multiple=True``, e.g. a template library); ``None``
+        is allowed only when the file holds exactly one.
     **options
         Passed to the format's reader (e.g. ``hdu=1`` for ``"fits"``).
 
@@ -37,10 +41,14 @@ def read_spectrum(path, format=None, **options):
     SpectrumReadError
         If the format is unknown or cannot be identified, or the file cannot
         be read (the message names the file and says why).
+    IndexError
+        If ``index`` is out of range for the spectra the file holds, or is
+        given for a format that holds one spectrum per file.
 
     See Also
     --------
     read_spectra : Read many files into a SpectrumBatch.
+    read_spectra_file : Read every spectrum of a file that holds several.
     SpectrumReader : The same as a Pipeline step.
 
     Examples
@@ -59,15 +67,90 @@ def read_spectrum(path, format=None, **options):
         )
     if format is None:
         format = identify_format(path)
-    reader = get_format(format, path).read
+    spec = get_format(format, path)
+    result = _call_reader(spec, path, options)
+    if not spec.multiple:
+        if index not in (None, 0, -1):
+            raise IndexError(
+                f"{os.fspath(path)!r} ({format!r}) holds one spectrum; index={index!r} is "
+                "out of range."
+            )
+        return result
+    n = len(result)
+    if index is None:
+        if n == 1:
+            return result[0]
+        raise SpectrumReadError(
+            path,
+            f"the file holds {n} spectra; pass index= to read_spectrum, or read them all "
+            "with read_spectra_file",
+            format=format,
+        )
+    if not -n <= index < n:
+        raise IndexError(
+            f"index={index!r} is out of range for {os.fspath(path)!r}, which holds {n} spectra."
+        )
+    return result[index]
+
+
+def read_spectra_file(path, format=None, **options):
+    """Read every spectrum held by one file (a template library, a table of spectra).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file.
+    format : str, default=None
+        A registered format name, or ``None`` to identify it from the file.
+    **options
+        Passed to the format's reader.
+
+    Returns
+    -------
+    SpectrumBatch
+        All the spectra in the file, in file order (one for a format that
+        holds a single spectrum per file).
+
+    Raises
+    ------
+    SpectrumReadError
+        If the format is unknown or cannot be identified, or the file cannot
+        be read.
+
+    See Also
+    --------
+    read_spectrum : Read one spectrum (``index=`` picks one from such a file).
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from spectra_sklearn.io import read_spectra_file
+    >>> path = os.path.join(tempfile.mkdtemp(), "a000001.[2]")
+    >>> with open(path, "w") as f:
+    ...     _ = f.write("0.435 0.90 0.015\\n0.4375 0.92 0.013\\n")
+    >>> len(read_spectra_file(path))
+    1
+    """
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(
+            f"read_spectra_file needs a path (str or os.PathLike); got {type(path).__name__}."
+        )
+    if format is None:
+        format = identify_format(path)
+    spec = get_format(format, path)
+    result = _call_reader(spec, path, options)
+    return SpectrumBatch(list(result) if spec.multiple else [result])
+
+
+def _call_reader(spec, path, options):
     try:
-        return reader(path, **options)
+        return spec.read(path, **options)
     except SpectrumReadError:
         raise
     except TypeError as exc:
         if options:
             raise TypeError(
-                f"The {format!r} reader does not take the options {sorted(options)}: {exc}"
+                f"The {spec.name!r} reader does not take the options {sorted(options)}: {exc}"
             ) from None
         raise
 

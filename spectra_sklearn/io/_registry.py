@@ -37,12 +37,15 @@ class Format:
     identify: object
     read: object
     description: str = ""
+    multiple: bool = False
 
 
 _FORMATS = {}
 
 
-def register_format(name, *, identify, read, description="", overwrite=False):
+def register_format(
+    name, *, identify, read, description="", multiple=False, overwrite=False
+):
     """Register a file format for :func:`~spectra_sklearn.io.read_spectrum`.
 
     Parameters
@@ -55,10 +58,16 @@ def register_format(name, *, identify, read, description="", overwrite=False):
         (a :class:`FileHead`: the first bytes and, for FITS files, the first
         primary-header cards). It must not read the data.
     read : callable
-        ``read(path, **options) -> Spectrum``; raises
-        :class:`~spectra_sklearn.io.SpectrumReadError` for a bad file.
+        ``read(path, **options) -> Spectrum`` (or, with ``multiple=True``, a
+        list of Spectrum); raises :class:`~spectra_sklearn.io.SpectrumReadError`
+        for a bad file.
     description : str, default=""
         One line shown by :func:`available_formats` users.
+    multiple : bool, default=False
+        Whether one file holds several spectra (a template library, a table
+        with one spectrum per row). Such files are read whole by
+        :func:`~spectra_sklearn.io.read_spectra_file`; :func:`read_spectrum`
+        takes one of them by ``index``.
     overwrite : bool, default=False
         Replace an existing registration of ``name``.
 
@@ -102,7 +111,7 @@ def register_format(name, *, identify, read, description="", overwrite=False):
         raise ValueError(
             f"The format {name!r} is already registered; pass overwrite=True to replace it."
         )
-    _FORMATS[name] = Format(name, identify, read, description)
+    _FORMATS[name] = Format(name, identify, read, description, bool(multiple))
 
 
 def available_formats():
