@@ -1,9 +1,12 @@
 """The ``spectra-sklearn`` command line.
 
-``spectra-sklearn demo`` cross-validates the reader -> resampler -> continuum
-normaliser -> CNN pipeline on the SpeX sample embedded in the package;
-``spectra-sklearn evaluate {spex,smass2}`` does the same on a full dataset read
-from the data home.
+- ``spectra-sklearn demo`` cross-validates the reader -> resampler -> continuum
+  normaliser -> CNN pipeline on the SpeX sample embedded in the package;
+- ``spectra-sklearn evaluate DATASET`` does the same on a dataset read from the
+  data home;
+- ``spectra-sklearn fit DATASET --model-file M`` (or ``fit --files-from T
+  --preset P``) trains the pipeline on everything and saves it;
+- ``spectra-sklearn predict M FILE ...`` writes ``predictions.csv`` for new files.
 """
 
 import argparse
@@ -16,13 +19,17 @@ import numpy as np
 
 __all__ = ["main"]
 
-_DATASETS = ("spex", "smass2")
 
 
-def _common_options(parser):
-    parser.add_argument("--output-dir", type=Path, default=None,
-                        help="where predictions.csv and confusion_matrix.png go "
-                             "(default: ./<command>_output)")
+def _data_options(parser):
+    parser.add_argument("--data-home", type=Path, default=None,
+                        help="folder laid out like the shared data "
+                             "(default: $SPECTRA_SKLEARN_DATA or ~/spectra_sklearn_data)")
+    parser.add_argument("--no-download", action="store_true",
+                        help="fail instead of downloading missing files")
+
+
+def _model_options(parser):
     parser.add_argument("--model", choices=("cnn", "svc"), default="cnn",
                         help="final estimator: the 1-D CNN or an RBF SVC (default: cnn)")
     parser.add_argument("--n-splits", type=int, default=5,
@@ -33,6 +40,13 @@ def _common_options(parser):
                         help="CNN training epochs (default: 40)")
     parser.add_argument("--n-threads", type=int, default=1,
                         help="torch threads (default: 1, fastest on small machines)")
+
+
+def _common_options(parser):
+    parser.add_argument("--output-dir", type=Path, default=None,
+                        help="where predictions.csv and confusion_matrix.png go "
+                             "(default: ./<command>_output)")
+    _model_options(parser)
     parser.add_argument("--force", action="store_true",
                         help="overwrite predictions.csv / confusion_matrix.png if they "
                              "exist in the output directory")
@@ -54,53 +68,65 @@ def _parser():
                     "sample shipped with the package; group-aware stratified CV.",
     )
     _common_options(demo)
+    from ._datasets import DATASETS
+
+    datasets_help = "; ".join(f"{d.name}: {d.help}" for d in DATASETS.values())
     evaluate = sub.add_parser(
         "evaluate",
         help="cross-validate on a full dataset from the data home",
-        description="spex: SpeX Prism Library, letter class M/L/T, groups = SOURCE_KEY. "
-                    "smass2: SMASSII asteroids, main group C/S/X/Other from the Bus "
-                    "class (Bus & Binzel 2002), groups = asteroid.",
+        description="Group-aware stratified cross-validation. Datasets -- " + datasets_help,
     )
-    evaluate.add_argument("dataset", choices=_DATASETS)
-    evaluate.add_argument("--data-home", type=Path, default=None,
-                          help="folder laid out like the shared data "
-                               "(default: $SPECTRA_SKLEARN_DATA or ~/spectra_sklearn_data)")
-    evaluate.add_argument("--no-download", action="store_true",
-                          help="fail instead of downloading missing files")
+    evaluate.add_argument("dataset", choices=list(DATASETS))
+    _data_options(evaluate)
     _common_options(evaluate)
+
+    fit = sub.add_parser(
+        "fit",
+        help="train a pipeline on a dataset (or a table of files and labels) and save it",
+        description="Train on all of DATASET, or on the files of a CSV table with "
+                    "columns path,label (--files-from, with the preprocessing of "
+                    "--preset), and save the fitted pipeline to --model-file. Model "
+                    "files are pickles: load only those you made or trust. "
+                    "Datasets -- " + datasets_help,
+    )
+    fit.add_argument("dataset", nargs="?", choices=list(DATASETS),
+                     help="dataset to train on (omit with --files-from)")
+    fit.add_argument("--files-from", type=Path, default=None,
+                     help="CSV with columns path,label (paths relative to the CSV)")
+    fit.add_argument("--preset", choices=list(DATASETS), default=None,
+                     help="with --files-from: whose preprocessing to use")
+    fit.add_argument("--format", default=None,
+                     help="with --files-from: the files' format (default: identify each)")
+    fit.add_argument("--model-file", type=Path, required=True,
+                     help="where to save the fitted pipeline (e.g. model.joblib)")
+    fit.add_argument("--force", action="store_true",
+                     help="overwrite --model-file if it exists")
+    _data_options(fit)
+    _model_options(fit)
+
+    predict = sub.add_parser(
+        "predict",
+        help="predict the class of spectrum files with a model saved by 'fit'",
+        description="Read the files, run the saved pipeline and write one row per file "
+                    "(predicted class and probabilities) to predictions.csv. Load only "
+                    "model files you made or trust: they are pickles.",
+    )
+    predict.add_argument("model_file", type=Path, help="a file written by 'spectra-sklearn fit'")
+    predict.add_argument("files", nargs="*", type=Path, help="spectrum files")
+    predict.add_argument("--files-from", type=Path, default=None,
+                         help="a text file with one spectrum path per line")
+    predict.add_argument("--format", default=None,
+                         help="the files' format (default: the one the model was trained on)")
+    predict.add_argument("--output", type=Path, default=Path("predictions.csv"),
+                         help="the predictions table (default: ./predictions.csv)")
+    predict.add_argument("--force", action="store_true",
+                         help="overwrite --output if it exists")
     return parser
 
 
-def _load(args):
-    """Return (title, X, y, groups, names, class order, pipeline builder)."""
-    from .. import datasets
-    from ._pipelines import make_smass2_pipeline, make_spex_pipeline
-
-    if args.command == "demo":
-        bunch = datasets.load_spex_sample()
-        title = "SpeX sample (embedded), letter class"
-    elif args.dataset == "spex":
-        bunch = datasets.fetch_spex_prism(
-            data_home=args.data_home, download_if_missing=not args.no_download
-        )
-        title = "SpeX Prism Library, letter class"
-    else:
-        bunch = datasets.fetch_smass2(
-            data_home=args.data_home, download_if_missing=not args.no_download
-        )
-        names = [str(g) for g in bunch.groups]
-        return ("SMASSII, main group C/S/X/Other", bunch.data,
-                np.asarray(bunch.target_main_group), bunch.groups, names,
-                ["C", "S", "X", "Other"], make_smass2_pipeline)
-    y = np.asarray(bunch.target_class)
-    names = [Path(f).name for f in bunch.filenames]
-    # the spectral sequence, not the alphabet
-    return (title, list(bunch.filenames), y, bunch.groups, names, ["M", "L", "T"],
-            make_spex_pipeline)
-
-
-def _run(args):
+def _run_cross_validation(args):
     from ._cross_validation import OUTPUT_FILES, cross_validate_grouped, write_outputs
+    from ._datasets import DATASETS, load_dataset
 
     output_dir = args.output_dir or Path(f"{args.command}_output")
     existing = [output_dir / name for name in OUTPUT_FILES if (output_dir / name).exists()]
@@ -110,9 +136,14 @@ def _run(args):
             "or choose another --output-dir"
         )
     start = time.perf_counter()
-    title, X, y, groups, names, class_order, make_pipeline = _load(args)
-    pipeline = make_pipeline(model=args.model, random_state=args.random_state,
-                             n_threads=args.n_threads, max_epochs=args.max_epochs)
+    name = "spex-sample" if args.command == "demo" else args.dataset
+    data = load_dataset(name, args.data_home if args.command != "demo" else None,
+                        not getattr(args, "no_download", False))
+    title, X, y, groups, names, class_order = (
+        data.title, data.X, data.y, data.groups, data.names, data.classes)
+    pipeline = DATASETS[name].make_pipeline(
+        model=args.model, random_state=args.random_state, n_threads=args.n_threads,
+        max_epochs=args.max_epochs)
     counts = {c: int(np.sum(y == c)) for c in class_order}
     print(f"{title}: {len(y)} spectra of {len(np.unique(groups))} objects; "
           + ", ".join(f"{c} {n}" for c, n in counts.items()))
@@ -132,6 +163,74 @@ def _run(args):
     return 0
 
 
+def _run_fit(args):
+    from ._datasets import DATASETS, load_dataset
+    from ._files import read_training_table
+    from ._model_file import save_model
+
+    if (args.dataset is None) == (args.files_from is None):
+        raise ValueError("fit needs either a DATASET or --files-from TABLE (not both)")
+    if args.model_file.exists() and not args.force:
+        raise FileExistsError(
+            f"{args.model_file} already exists; pass --force to overwrite it, or choose "
+            "another --model-file")
+    start = time.perf_counter()
+    if args.files_from is not None:
+        if args.preset is None:
+            raise ValueError("--files-from needs --preset (whose preprocessing to use): "
+                             + ", ".join(DATASETS))
+        X, y, _ = read_training_table(args.files_from)
+        preset, title = args.preset, f"files of {args.files_from}"
+    else:
+        data = load_dataset(args.dataset, args.data_home, not args.no_download)
+        X, y, preset, title = data.X, data.y, args.dataset, data.title
+    pipeline = DATASETS[preset].make_pipeline(
+        model=args.model, random_state=args.random_state, n_threads=args.n_threads,
+        max_epochs=args.max_epochs)
+    if args.files_from is not None and args.format is not None:
+        pipeline.steps[0][1].set_params(format=args.format)
+    classes, counts = np.unique(y, return_counts=True)
+    print(f"{title}: {len(y)} spectra; " + ", ".join(f"{c} {n}" for c, n in zip(classes, counts)))
+    print("pipeline: " + " -> ".join(type(step).__name__ for _, step in pipeline.steps))
+    pipeline.fit(X, y)
+    info = {"trained_on": title, "preset": preset, "model": args.model,
+            "n_spectra": int(len(y)), "classes": [str(c) for c in classes]}
+    save_model(args.model_file, pipeline, info=info, overwrite=args.force)
+    print(f"wrote {args.model_file}")
+    print(f"done in {time.perf_counter() - start:.0f} s")
+    return 0
+
+
+def _run_predict(args):
+    from ._files import read_path_list, write_predictions
+    from ._model_file import load_model
+
+    paths = [str(p) for p in args.files]
+    if args.files_from is not None:
+        paths += read_path_list(args.files_from)
+    if not paths:
+        raise ValueError("predict needs spectrum files (arguments or --files-from)")
+    if args.output.exists() and not args.force:
+        raise FileExistsError(
+            f"{args.output} already exists; pass --force to overwrite it, or choose "
+            "another --output")
+    pipeline, info = load_model(args.model_file)
+    if args.format is not None:
+        pipeline.steps[0][1].set_params(format=args.format)
+    y_pred = pipeline.predict(paths)
+    proba = pipeline.predict_proba(paths) if hasattr(pipeline, "predict_proba") else None
+    classes = getattr(pipeline, "classes_", None)
+    write_predictions(args.output, paths, y_pred, proba, classes, overwrite=args.force)
+    labels, counts = np.unique(y_pred, return_counts=True)
+    print(f"{len(paths)} spectra: " + ", ".join(f"{c} {n}" for c, n in zip(labels, counts)))
+    print(f"wrote {args.output}")
+    return 0
+
+
+_COMMANDS = {"demo": _run_cross_validation, "evaluate": _run_cross_validation,
+             "fit": _run_fit, "predict": _run_predict}
+
+
 def main(argv=None):
     """Run the command line; return the exit status.
 
@@ -141,12 +240,12 @@ def main(argv=None):
         Arguments without the program name (``sys.argv[1:]`` when None).
     """
     args = _parser().parse_args(argv)
-    if args.n_splits < 2:
+    if getattr(args, "n_splits", 2) < 2:
         print("spectra-sklearn: error: --n-splits must be at least 2", file=sys.stderr)
         return 2
-    os.environ.setdefault("OMP_NUM_THREADS", str(args.n_threads))
+    os.environ.setdefault("OMP_NUM_THREADS", str(getattr(args, "n_threads", 1)))
     try:
-        return _run(args)
+        return _COMMANDS[args.command](args)
     except (OSError, ValueError) as exc:
         print(f"spectra-sklearn: error: {exc}", file=sys.stderr)
         return 1

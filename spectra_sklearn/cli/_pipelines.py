@@ -41,12 +41,15 @@ def make_spex_pipeline(*, model="cnn", random_state=0, n_threads=1, max_epochs=4
 
 
 def make_smass2_pipeline(*, model="cnn", random_state=0, n_threads=1, max_epochs=40):
-    """SMASSII spectra -> 0.44-0.92 µm linear grid -> reflectance 1 at 0.55 µm -> classifier.
+    """SMASSII files -> 0.44-0.92 µm linear grid -> reflectance 1 at 0.55 µm -> classifier.
 
     Reflectance is normalised to unity at 0.55 µm, the convention of Bus & Binzel
-    (2002, Icarus 158, 146).
+    (2002, Icarus 158, 146). The reader passes spectra already read (the
+    fetcher's ``data``) through unchanged, and reads ``*.[2]`` files for
+    ``spectra-sklearn predict``.
     """
     return make_pipeline(
+        SpectrumReader(format="smass"),
         SpectralResampler(
             wavelength_min=0.44, wavelength_max=0.92, n_pixels=97, spacing="linear",
             fill="edge",

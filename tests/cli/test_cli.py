@@ -97,3 +97,78 @@ def test_evaluate_spex_letter_class_with_svc(shared_data, tmp_path, capsys):
     assert {r["true"] for r in rows} == {"M", "L", "T"}
     # the seed's random forest / 5-NN reach 0.959 on this task
     assert np.mean([r["true"] == r["predicted"] for r in rows]) > 0.93
+
+
+def _sample_table(tmp_path, n_per_class=8):
+    """A path,label,group CSV over part of the embedded SpeX sample."""
+    from spectra_sklearn.datasets import load_spex_sample
+
+    bunch = load_spex_sample()
+    y = np.asarray(bunch.target_class)
+    rows = []
+    for letter in ("M", "L", "T"):
+        for i in np.flatnonzero(y == letter)[:n_per_class]:
+            rows.append((bunch.filenames[i], letter, bunch.groups[i]))
+    table = tmp_path / "train.csv"
+    with open(table, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["path", "label", "group"])
+        writer.writerows(rows)
+    return table, rows, bunch
+
+
+def test_fit_then_predict_files(tmp_path, capsys):
+    model = tmp_path / "model.joblib"
+    assert main(["fit", "spex-sample", "--model", "svc", "--model-file", str(model)]) == 0
+    assert model.exists()
+    _, rows, bunch = _sample_table(tmp_path, n_per_class=5)
+    listing = tmp_path / "files.txt"
+    listing.write_text("# spectra to classify\n" + "\n".join(r[0] for r in rows) + "\n")
+    out = tmp_path / "predictions.csv"
+    assert main(["predict", str(model), "--files-from", str(listing),
+                 "--output", str(out)]) == 0
+    predictions = _read_predictions(out)
+    assert [p["name"] for p in predictions] == [r[0] for r in rows]
+    # trained on these very spectra: the SVC must get nearly all of them right
+    assert np.mean([p["predicted"] == r[1] for p, r in zip(predictions, rows)]) > 0.9
+    # neither the model nor the predictions are overwritten without --force
+    before = model.read_bytes()
+    assert main(["fit", "spex-sample", "--model", "svc", "--model-file", str(model)]) == 1
+    assert model.read_bytes() == before
+    out.write_text("mine\n")
+    assert main(["predict", str(model), rows[0][0], "--output", str(out)]) == 1
+    assert out.read_text() == "mine\n"
+    assert "--force" in capsys.readouterr().err
+    assert main(["predict", str(model), rows[0][0], "--output", str(out), "--force"]) == 0
+    assert len(_read_predictions(out)) == 1
+
+
+def test_fit_from_table_with_cnn_gives_probabilities(tmp_path):
+    table, rows, _ = _sample_table(tmp_path)
+    model = tmp_path / "cnn.joblib"
+    assert main(["fit", "--files-from", str(table), "--preset", "spex", "--model-file",
+                 str(model), "--max-epochs", "3"]) == 0
+    out = tmp_path / "p.csv"
+    assert main(["predict", str(model), rows[0][0], rows[-1][0], "--output", str(out)]) == 0
+    predictions = _read_predictions(out)
+    assert len(predictions) == 2
+    for p in predictions:
+        per_class = [float(p[f"probability_{c}"]) for c in ("L", "M", "T")]
+        assert np.isclose(sum(per_class), 1.0, atol=1e-5)
+        assert float(p["probability"]) == max(per_class)
+        assert p["predicted"] == ("L", "M", "T")[int(np.argmax(per_class))]
+
+
+def test_fit_and_predict_errors_name_the_problem(tmp_path, capsys):
+    bad_table = tmp_path / "t.csv"
+    bad_table.write_text("file,class\nx.fits,M\n")
+    assert main(["fit", "--files-from", str(bad_table), "--preset", "spex",
+                 "--model-file", str(tmp_path / "m.joblib")]) == 1
+    err = capsys.readouterr().err
+    assert "t.csv" in err and "'path'" in err
+    not_a_model = tmp_path / "m.joblib"
+    not_a_model.write_bytes(b"garbage")
+    assert main(["predict", str(not_a_model), "x.fits", "--output",
+                 str(tmp_path / "p.csv")]) == 1
+    assert "not a model file" in capsys.readouterr().err
+    assert not (tmp_path / "p.csv").exists()

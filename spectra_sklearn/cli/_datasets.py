@@ -1,0 +1,98 @@
+"""The datasets the command line knows: how to load each and which pipeline it uses."""
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+
+from ._pipelines import make_smass2_pipeline, make_spex_pipeline
+
+__all__ = ["DATASETS", "LoadedData", "load_dataset"]
+
+
+@dataclasses.dataclass
+class LoadedData:
+    """What ``evaluate`` and ``fit`` need from a dataset."""
+
+    title: str
+    X: object  # file paths or a SpectrumBatch: what the pipeline's first step takes
+    y: np.ndarray
+    groups: np.ndarray
+    names: list
+    classes: list
+
+
+@dataclasses.dataclass(frozen=True)
+class CliDataset:
+    """A dataset of the command line: its loader and its pipeline preset."""
+
+    name: str
+    help: str
+    load: object  # load(data_home, download_if_missing) -> LoadedData
+    make_pipeline: object  # make_pipeline(model=, random_state=, n_threads=, max_epochs=)
+
+
+def _spex(bunch, title):
+    return LoadedData(
+        title=title,
+        X=list(bunch.filenames),
+        y=np.asarray(bunch.target_class),
+        groups=np.asarray(bunch.groups),
+        names=[Path(f).name for f in bunch.filenames],
+        classes=["M", "L", "T"],  # the spectral sequence, not the alphabet
+    )
+
+
+def _load_spex_sample(data_home, download_if_missing):
+    from ..datasets import load_spex_sample
+
+    return _spex(load_spex_sample(), "SpeX sample (embedded), letter class")
+
+
+def _load_spex(data_home, download_if_missing):
+    from ..datasets import fetch_spex_prism
+
+    bunch = fetch_spex_prism(data_home=data_home, download_if_missing=download_if_missing)
+    return _spex(bunch, "SpeX Prism Library, letter class")
+
+
+def _load_smass2(data_home, download_if_missing):
+    from ..datasets import fetch_smass2
+
+    bunch = fetch_smass2(data_home=data_home, download_if_missing=download_if_missing)
+    return LoadedData(
+        title="SMASSII, main group C/S/X/Other",
+        X=bunch.data,
+        y=np.asarray(bunch.target_main_group),
+        groups=np.asarray(bunch.groups),
+        names=[str(g) for g in bunch.groups],
+        classes=["C", "S", "X", "Other"],
+    )
+
+
+DATASETS = {
+    d.name: d
+    for d in [
+        CliDataset(
+            "spex-sample",
+            "the 300 SpeX M/L/T spectra embedded in the package (no data home needed)",
+            _load_spex_sample, make_spex_pipeline,
+        ),
+        CliDataset(
+            "spex",
+            "SpeX Prism Library (Burgasser 2014), letter class M/L/T, groups = SOURCE_KEY",
+            _load_spex, make_spex_pipeline,
+        ),
+        CliDataset(
+            "smass2",
+            "SMASSII asteroids (Bus & Binzel 2002), main group C/S/X/Other, "
+            "groups = asteroid",
+            _load_smass2, make_smass2_pipeline,
+        ),
+    ]
+}
+
+
+def load_dataset(name, data_home=None, download_if_missing=True):
+    """Load the command line's dataset ``name`` (a key of :data:`DATASETS`)."""
+    return DATASETS[name].load(data_home, download_if_missing)

@@ -1,0 +1,77 @@
+"""File lists for ``fit`` and ``predict``, and the predictions table ``predict`` writes."""
+
+import csv
+from pathlib import Path
+
+import numpy as np
+
+from ..utils import atomic_write
+
+__all__ = ["read_training_table", "read_path_list", "write_predictions"]
+
+
+def read_training_table(path):
+    """Read a CSV with columns ``path`` and ``label`` (and optionally ``group``).
+
+    Relative paths are taken relative to the table's folder.
+
+    Returns
+    -------
+    paths : list of str
+    labels : ndarray of str
+    groups : ndarray or None
+
+    Raises
+    ------
+    ValueError
+        If the table lacks a ``path`` or ``label`` column, or has no rows.
+    """
+    path = Path(path)
+    with open(path, newline="", encoding="utf-8") as f:
+        reader = csv.DictReader(f)
+        fields = reader.fieldnames or []
+        missing = [c for c in ("path", "label") if c not in fields]
+        if missing:
+            raise ValueError(
+                f"{path}: a training table needs the columns 'path' and 'label' "
+                f"(and optionally 'group'); missing {missing}, found {fields}"
+            )
+        rows = list(reader)
+    if not rows:
+        raise ValueError(f"{path}: the training table has no rows")
+    paths = [str(path.parent / row["path"]) for row in rows]
+    labels = np.asarray([row["label"] for row in rows])
+    groups = np.asarray([row["group"] for row in rows]) if "group" in fields else None
+    return paths, labels, groups
+
+
+def read_path_list(path):
+    """Read one file path per line (blank lines and ``#`` comments ignored).
+
+    Relative paths are taken relative to the list's folder.
+    """
+    path = Path(path)
+    with open(path, encoding="utf-8") as f:
+        lines = [line.strip() for line in f]
+    return [str(path.parent / line) for line in lines if line and not line.startswith("#")]
+
+
+def write_predictions(path, names, y_pred, proba=None, classes=None, *, overwrite=False):
+    """Write one row per spectrum: its name, the predicted class and, when the
+    model gives them, the probability of that class and of every class.
+
+    Written atomically (temporary file, then rename); an existing file is
+    kept unless ``overwrite``.
+    """
+    header = ["name", "predicted"]
+    if proba is not None:
+        header += ["probability"] + [f"probability_{c}" for c in classes]
+    with atomic_write(path, "w", overwrite=overwrite, newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(header)
+        for i, (name, pred) in enumerate(zip(names, y_pred)):
+            row = [name, pred]
+            if proba is not None:
+                row += [f"{proba[i].max():.6f}"] + [f"{p:.6f}" for p in proba[i]]
+            writer.writerow(row)
+    return path
