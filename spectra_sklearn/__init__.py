@@ -5,7 +5,10 @@ The containers live at the top level; the steps live in sub-packages:
 - :mod:`spectra_sklearn.io` -- read survey files into spectra;
 - :mod:`spectra_sklearn.preprocessing` -- resampling, continuum normalisation;
 - :mod:`spectra_sklearn.nn` -- skorch-wrapped PyTorch estimators;
-- :mod:`spectra_sklearn.datasets` -- data home, fetchers and the embedded SpeX sample.
+- :mod:`spectra_sklearn.datasets` -- data home, fetchers and the embedded SpeX sample;
+- :mod:`spectra_sklearn.model_selection` -- cross-survey splits, repeated stratified group k-fold;
+- :mod:`spectra_sklearn.plotting` -- spectra, class means, confusion matrix, training curves,
+  latent space and CNN saliency (matplotlib).
 """
 
 from ._batch import SpectrumBatch
