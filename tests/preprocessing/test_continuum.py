@@ -157,7 +157,11 @@ def test_stateless_fit_and_feature_names():
 # -- errors -------------------------------------------------------------------
 
 @pytest.mark.parametrize("params, match", [
-    ({"method": "spline"}, "'method' parameter of ContinuumNormalizer"),
+    ({"method": "spline3"}, "'method' parameter of ContinuumNormalizer"),
+    ({"polynomial_kind": "hermite"}, "'polynomial_kind' parameter"),
+    ({"percentile": 101}, "'percentile' parameter"),
+    ({"window_width": -1.0}, "'window_width' parameter"),
+    ({"n_knots": -1}, "'n_knots' parameter"),
     ({"degree": -1}, "'degree' parameter"),
     ({"sigma_lower": 0}, "'sigma_lower' parameter"),
     ({"maxiters": 1.5}, "'maxiters' parameter"),
