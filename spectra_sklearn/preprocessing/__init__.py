@@ -2,11 +2,41 @@
 
 - :class:`SpectralResampler` -- flux-conserving (SpectRes) or linear resampling
   onto one wavelength grid, propagating inverse variance and mask;
-- :class:`ContinuumNormalizer` -- divide by (or subtract) a sigma-clipped
-  polynomial continuum or the median flux in a window.
+- :class:`ContinuumNormalizer` -- divide by (or subtract) a continuum:
+  sigma-clipped polynomial or spline, running percentile, convex hull, or the
+  median flux in a window (:data:`TELLURIC_BANDS_NIR` to exclude telluric bands);
+- :class:`AirToVacuum`, :class:`VacuumToAir` (and :func:`air_to_vacuum`,
+  :func:`vacuum_to_air`) -- IAU air/vacuum wavelength conversion;
+- :class:`RestFrameShifter` -- to the rest frame from each spectrum's redshift;
+- :class:`ResolutionDegrader` -- Gaussian degradation to a common R or FWHM;
+- :class:`WavelengthCropper` -- keep a wavelength range;
+- :class:`FluxScaler` -- per-spectrum median, L2, max, min-max or standard scaling;
+- :class:`MaskedPixelInterpolator` -- fill masked pixels from good neighbours;
+- :class:`SpectrumSmoother` -- Gaussian or Savitzky-Golay smoothing.
 """
 
+from ._air_vacuum import AirToVacuum, VacuumToAir, air_to_vacuum, vacuum_to_air
 from ._continuum import ContinuumNormalizer, UndeterminedContinuumWarning
+from ._continuum_regions import TELLURIC_BANDS_NIR
+from ._crop import WavelengthCropper
+from ._flux_scaling import FluxScaler
+from ._mask_interpolation import MaskedPixelInterpolator
 from ._resampler import SpectralResampler
+from ._resolution import ResolutionDegrader
+from ._rest_frame import RestFrameShifter
+from ._smoothing import SpectrumSmoother
 
 __all__ = ["ContinuumNormalizer", "SpectralResampler", "UndeterminedContinuumWarning"]
+__all__ += ["TELLURIC_BANDS_NIR"]
+__all__ += [
+    "AirToVacuum",
+    "FluxScaler",
+    "MaskedPixelInterpolator",
+    "ResolutionDegrader",
+    "RestFrameShifter",
+    "SpectrumSmoother",
+    "VacuumToAir",
+    "WavelengthCropper",
+    "air_to_vacuum",
+    "vacuum_to_air",
+]
