@@ -1,8 +1,29 @@
-"""The one exception every reader raises for a file it cannot turn into a spectrum."""
+"""What the readers raise, warn and report when a file cannot be read.
+
+The documented classes -- the only ones a reader lets out for a bad *file* --
+are:
+
+* :class:`SpectrumReadError` (a :class:`ValueError`): raised for every file
+  that cannot be turned into a spectrum -- missing, truncated or corrupt, of an
+  unknown or unidentifiable format, with a wrong HDU layout, all-NaN flux,
+  zero-length or mismatched arrays, non-monotonic wavelengths, unknown units.
+  Errors that astropy, fitsio, numpy or the standard library raise inside a
+  reader (``OSError``, ``ValueError``, ``KeyError``, ``zlib.error`` ...) are
+  converted to it, with the original as ``__cause__``;
+* :class:`SpectrumReadWarning` (a :class:`UserWarning`): issued by
+  ``on_error="warn"`` in :func:`~spectra_sklearn.io.read_spectra` and
+  :class:`~spectra_sklearn.io.SpectrumReader` for the files that were skipped;
+* :class:`ReadFailure`: the record of one skipped file (position, path, reason).
+
+Mistakes in the *call* rather than the file -- a reader option that does not
+exist, a path that is not a str, an out-of-range ``index`` -- stay
+:class:`TypeError` / :class:`IndexError`.
+"""
 
 import os
+from typing import NamedTuple
 
-__all__ = ["SpectrumReadError"]
+__all__ = ["ReadFailure", "SpectrumReadError", "SpectrumReadWarning"]
 
 
 class SpectrumReadError(ValueError):
@@ -56,3 +77,55 @@ class SpectrumReadError(ValueError):
     def __reduce__(self):
         # keep the exception picklable (joblib sends it back from workers)
         return (type(self), (self.path, self.reason, self.format))
+
+
+class SpectrumReadWarning(UserWarning):
+    """Some files could not be read and were skipped (``on_error="warn"``).
+
+    The message names the files and says why; the same facts are in the
+    :class:`ReadFailure` records that
+    :func:`~spectra_sklearn.io.read_spectra` returns with
+    ``return_failures=True``.
+
+    Examples
+    --------
+    >>> from spectra_sklearn.io import SpectrumReadWarning
+    >>> issubclass(SpectrumReadWarning, UserWarning)
+    True
+    """
+
+
+class ReadFailure(NamedTuple):
+    """One file that could not be read (``on_error="warn"`` or ``"skip"``).
+
+    Attributes
+    ----------
+    index : int
+        Position of the file in the sequence of paths given.
+    path : str
+        The file.
+    reason : str
+        The message of the :class:`SpectrumReadError` (names file and problem).
+    format : str or None
+        The format the file was read as, if one was chosen.
+
+    Examples
+    --------
+    >>> from spectra_sklearn.io import ReadFailure
+    >>> ReadFailure(3, "x.fits", "all flux values are NaN", "fits").path
+    'x.fits'
+    """
+
+    index: int
+    path: str
+    reason: str
+    format: str | None = None
+
+
+def summarise_failures(failures, n_total, what="skipped"):
+    """One line per failure (at most 10), for a warning message."""
+    lines = [f"{len(failures)} of {n_total} files could not be read and were {what}:"]
+    lines += [f"  [{f.index}] {f.reason}" for f in failures[:10]]
+    if len(failures) > 10:
+        lines.append(f"  ... and {len(failures) - 10} more")
+    return "\n".join(lines)

@@ -5,11 +5,12 @@ from numbers import Integral
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
-from sklearn.utils._param_validation import InvalidParameterError
+from sklearn.utils._param_validation import InvalidParameterError, StrOptions
 
 from .._batch import SpectrumBatch
 from .._spectrum import Spectrum
-from ._read import read_spectra
+from ._errors import ReadFailure
+from ._read import read_each
 from ._registry import available_formats
 
 __all__ = ["SpectrumReader"]
@@ -33,6 +34,20 @@ class SpectrumReader(TransformerMixin, BaseEstimator):
     n_jobs : int, default=None
         Number of processes reading in parallel (joblib); ``None`` reads in
         this process, ``-1`` uses all cores. The order of ``X`` is kept.
+    on_error : {"raise", "warn", "skip"}, default="raise"
+        What a file that cannot be read does. ``"raise"`` raises its
+        :class:`~spectra_sklearn.io.SpectrumReadError`. ``"warn"`` and
+        ``"skip"`` keep the row -- so that the output stays aligned with ``y``
+        in a Pipeline -- as a *placeholder*: a fully masked spectrum (flux NaN,
+        ivar 0, mask True) on the grid of the first spectrum that was read
+        (one pixel at 1 ``pix`` if none was), whose ``meta`` holds ``source``,
+        ``format`` and ``read_error`` (the reason); ``"warn"`` also issues one
+        :class:`~spectra_sklearn.io.SpectrumReadWarning` naming every failed
+        file. Find placeholders with ``"read_error" in meta``.
+    progress : bool or None, default=None
+        Show a tqdm progress bar while reading: ``None`` only when the output
+        is a terminal and reading takes longer than 2 seconds, ``True``
+        always, ``False`` never.
 
     See Also
     --------
@@ -66,11 +81,15 @@ class SpectrumReader(TransformerMixin, BaseEstimator):
     _parameter_constraints = {
         "format": [str, None],
         "n_jobs": [Integral, None],
+        "on_error": [StrOptions({"raise", "warn", "skip"})],
+        "progress": ["boolean", None],
     }
 
-    def __init__(self, format=None, n_jobs=None):
+    def __init__(self, format=None, n_jobs=None, on_error="raise", progress=None):
         self.format = format
         self.n_jobs = n_jobs
+        self.on_error = on_error
+        self.progress = progress
 
     def _check_format(self):
         if self.format is not None and self.format not in available_formats():
@@ -109,17 +128,25 @@ SpectrumBatch, Spectrum or sequence of Spectrum
         Returns
         -------
         SpectrumBatch
-            One spectrum per item of ``X``, in order.
+            One spectrum per item of ``X``, in order (a fully masked
+            placeholder for a file that failed with ``on_error`` "warn" or
+            "skip"; its ``meta["read_error"]`` says why).
 
         Raises
         ------
         SpectrumReadError
-            If a file cannot be read (the message names it).
+            If a file cannot be read (the message names it) and
+            ``on_error="raise"``.
         TypeError
             If ``X`` is a single path or holds something other than paths and
             spectra.
         ValueError
             If ``X`` is a 2-D array with more than one column.
+
+        Warns
+        -----
+        SpectrumReadWarning
+            With ``on_error="warn"``, once, naming every file that failed.
         """
         self._validate_params()
         self._check_format()
@@ -129,12 +156,15 @@ SpectrumBatch, Spectrum or sequence of Spectrum
             return SpectrumBatch([X])
         items = _as_items(X)
         positions = [i for i, item in enumerate(items) if not isinstance(item, Spectrum)]
-        if len(positions) == len(items):
-            return read_spectra(items, self.format, self.n_jobs)
         if positions:
-            read = read_spectra([items[i] for i in positions], self.format, self.n_jobs)
-            for i, spectrum in zip(positions, read):
-                items[i] = spectrum
+            read = read_each(
+                [items[i] for i in positions], self.format, self.n_jobs, {},
+                on_error=self.on_error, progress=self.progress,
+                what="replaced by fully masked placeholders",
+            )
+            for i, result in zip(positions, read):
+                items[i] = result
+            items = _fill_placeholders(items)
         return SpectrumBatch(items)
 
     def __sklearn_tags__(self):
@@ -183,3 +213,24 @@ def _as_items(X):
                 f"item {i} of X is a {type(item).__name__} ({item!r:.60})."
             )
     return items
+
+
+def _fill_placeholders(items):
+    """Replace each ReadFailure by a fully masked spectrum on the first good grid."""
+    template = next((item for item in items if isinstance(item, Spectrum)), None)
+    if template is None:
+        wavelength, wavelength_unit, flux_unit = np.array([1.0]), "pix", None
+    else:
+        wavelength, wavelength_unit = template.wavelength, template.wavelength_unit
+        flux_unit = template.flux_unit
+    n = wavelength.size
+    out = []
+    for item in items:
+        if isinstance(item, ReadFailure):
+            item = Spectrum(
+                wavelength, np.full(n, np.nan), np.zeros(n), np.ones(n, dtype=bool),
+                wavelength_unit=wavelength_unit, flux_unit=flux_unit,
+                meta={"source": item.path, "format": item.format, "read_error": item.reason},
+            )
+        out.append(item)
+    return out

@@ -224,6 +224,15 @@ def _parse_cards(data):
     return cards
 
 
+def _claims(spec, head):
+    """``spec.identify`` on ``head``; an identifier that trips over odd bytes says no."""
+    try:
+        return bool(spec.identify(head.path, head))
+    except (ValueError, TypeError, IndexError, KeyError, AttributeError, OSError,
+            UnicodeDecodeError, zlib.error):
+        return False
+
+
 def identify_format(path):
     """Name the format of ``path`` from its name and first bytes.
 
@@ -259,7 +268,7 @@ def identify_format(path):
         why = "this is a directory, not a file" if os.path.isdir(path) else "no such file"
         raise SpectrumReadError(path, why)
     head = FileHead(path)
-    matches = [f.name for f in _FORMATS.values() if f.identify(head.path, head)]
+    matches = [f.name for f in _FORMATS.values() if _claims(f, head)]
     if len(matches) == 1:
         return matches[0]
     known = ", ".join(available_formats())

@@ -45,8 +45,14 @@ library:
   the last two give ``flux_unit=None`` (unknown; 897 files). ``XUNITS`` is
   ``um``, ``Microns``, empty or absent: the format is micron throughout.
   Spectra in different flux units must be normalised before they are compared.
-* **Headers** carry non-standard cards (astropy warns; silenced here).
+* **Headers** carry non-standard cards (astropy warns about them; cfitsio,
+  which reads these files here, does not).
 * ``BITPIX`` is -32 or -64; everything is returned as float64.
+
+The files are read by :func:`~spectra_sklearn.io._fits.read_primary_image`
+(standard-library gzip and numpy; fitsio for any primary HDU it does not
+handle), several times faster than astropy on these small gzipped files
+(see ``benchmarks/bench_read.py``).
 
 ``meta`` holds ``source`` (the path), ``format``, ``data_key`` and
 ``source_key`` (integers parsed from the file name, which may carry a suffix
@@ -89,7 +95,7 @@ from astropy import units as u
 
 from .._spectrum import Spectrum
 from ._errors import SpectrumReadError
-from ._fits import header_values, open_fits
+from ._fits import as_float64, read_primary_image, survey_of
 from ._grid import check_usable, clean_grid, inverse_variance
 from ._registry import register_format
 from ._units import parse_flux_unit, parse_wavelength_unit
@@ -153,6 +159,8 @@ def identify_spex(path, head):
         return False
     if any(key in cards for key in _WCS_KEYS):
         return False  # a wavelength solution: rows are spectra, not Spextool rows
+    if survey_of(cards) is not None:
+        return False
     who = f"{cards.get('TELESCOP', '')} {cards.get('INSTRUME', '')}".upper()
     return not any(name in who for name in _OTHER_INSTRUMENT)
 
@@ -219,12 +227,9 @@ def read_spex(path):
         the Spextool shape, its flux is all NaN, no pixel has a valid
         wavelength, or a unit string is unknown.
     """
-    with open_fits(path, format=FORMAT) as hdul:
-        hdu = hdul[0]
-        header = hdu.header
-        data, meta = _rows(hdu.data, path)
-        rows = np.array(data, dtype=np.float64)
-        values = header_values(header, _KEYWORDS)
+    data, values = read_primary_image(path, format=FORMAT, keys=_KEYWORDS)
+    data, meta = _rows(data, path)
+    rows = as_float64(data)
 
     cards = {key: _first(values, keywords) for key, keywords in _CARDS}
     flux_unit = parse_flux_unit(values.get("YUNITS"), source=path, format=FORMAT, keyword="YUNITS")

@@ -19,7 +19,7 @@ from spectra_sklearn.io import SpectrumReadError, identify_format, read_spectra,
 def test_every_miles_file_reads_on_the_documented_grid(shared_data):
     files = sorted((shared_data / "miles" / "spectra").glob("*.fits"))
     assert len(files) == 985
-    batch = read_spectra(files)  # identified as "fits"
+    batch = read_spectra(files, format="fits")  # format=None identifies them as "miles"
     # miles/PROVENANCE.md: 4300 px, CRVAL1 = 3540.5, CDELT1 = 0.9 A, CRPIX1 = 1 (air)
     expected = 3540.5 + 0.9 * np.arange(4300)
     assert batch.on_common_grid
@@ -46,8 +46,8 @@ def test_sdss_coadd_table(sdss_files):
             flux = np.asarray(coadd["flux"], dtype=np.float64)
             ivar = np.asarray(coadd["ivar"], dtype=np.float64)
             and_mask = np.asarray(coadd["and_mask"])
-        s = read_spectrum(path)
-        assert identify_format(path) == "fits" and s.meta["hdu"] == 1
+        s = read_spectrum(path, format="fits")
+        assert identify_format(path) == "sdss" and s.meta["hdu"] == 1
         np.testing.assert_allclose(s.wavelength, 10.0**loglam, rtol=1e-12)
         np.testing.assert_array_equal(s.flux, flux)
         np.testing.assert_array_equal(s.ivar, np.where(ivar > 0, ivar, 0.0))
@@ -73,13 +73,14 @@ def test_sdss_hdu_option(sdss_files):
 def test_iso_sws_auto_analysis_table_is_rejected_clearly(shared_data):
     path = shared_data / "iso_sws" / "spectra" / "sws_ngc6790.fits"
     with pytest.raises(SpectrumReadError, match=r"sws_ngc6790\.fits.*SWAAWAVE"):
-        read_spectrum(path)
+        read_spectrum(path, format="fits")
 
 
-def test_iso_sws_atlas_image_is_not_identified(shared_data):
+def test_iso_sws_atlas_image_is_not_generic_fits(shared_data):
     path = shared_data / "iso_sws" / "spectra" / "02400714_sws.fit"
-    with pytest.raises(SpectrumReadError, match=r"02400714_sws\.fit.*known formats: .*fits"):
-        read_spectrum(path)
+    assert identify_format(path) == "iso_sws"
+    with pytest.raises(SpectrumReadError, match=r"02400714_sws\.fit.*'fits'"):
+        read_spectrum(path, format="fits")
 
 
 # -- synthetic files with known answers ------------------------------------------------

@@ -106,7 +106,7 @@ def test_identification_per_file_with_mixed_formats(labelled_spex, shared_data, 
     smass.write_text("0.435 0.90 0.015\n0.4375 0.92 0.013\n")
     miles = shared_data / "miles/spectra/MILES_res2.50_star_m0001V.fits"
     batch = SpectrumReader().transform([labelled_spex[0][0], smass, miles])
-    assert [m["format"] for m in batch.meta] == ["spex", "smass", "fits"]
+    assert [m["format"] for m in batch.meta] == ["spex", "smass", "miles"]
 
 
 def test_parallel_read_keeps_order(labelled_spex):
@@ -168,7 +168,8 @@ def test_tags():
 def test_clone_and_pickle(labelled_spex):
     reader = SpectrumReader(format="spex", n_jobs=1)
     copy = clone(reader)
-    assert copy is not reader and copy.get_params() == {"format": "spex", "n_jobs": 1}
+    assert copy is not reader and copy.get_params() == {
+        "format": "spex", "n_jobs": 1, "on_error": "raise", "progress": None}
     restored = pickle.loads(pickle.dumps(reader))
     paths = labelled_spex[0][:2]
     for a, b in zip(restored.transform(paths), reader.transform(paths)):

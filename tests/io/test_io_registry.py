@@ -97,6 +97,30 @@ def test_text_file_with_fits_name_is_not_identified(tmp_path):
         identify_format(path)
 
 
+def test_an_identifier_tripping_over_odd_bytes_says_no(tmp_path, scratch_format):
+    def fragile(path, head):
+        return head.first_bytes.decode("ascii").startswith("X")  # UnicodeDecodeError
+
+    scratch_format("fragile-identify-test", identify=fragile, read=lambda p: None)
+    path = tmp_path / "a000001.[2]"
+    path.write_bytes(b"\xff\xfe0.5 1.0 0.1\n")
+    assert identify_format(path) == "smass"
+
+
+def test_each_real_file_is_claimed_by_at_most_one_format(shared_data):
+    """Identification must be unambiguous on the real data (a sample of every folder)."""
+    claimed = {}
+    for folder in sorted(p for p in shared_data.iterdir() if p.is_dir()):
+        files = sorted(p for p in folder.rglob("*") if p.is_file())
+        for path in files[:40] + files[-10:]:
+            head = _registry.FileHead(path)
+            names = [f.name for f in _registry._FORMATS.values() if f.identify(head.path, head)]
+            assert len(names) <= 1, (path, names)
+            if names:
+                claimed.setdefault(names[0], path)
+    assert {"spex", "demeo2009", "mahlke2022"} <= set(claimed)
+
+
 # -- units -----------------------------------------------------------------------------
 
 ERG = u.erg / u.s / u.cm**2 / u.AA

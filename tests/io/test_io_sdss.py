@@ -1,0 +1,119 @@
+"""The SDSS spec reader on the real DR18 files of the data home and damaged copies."""
+
+import numpy as np
+import pytest
+from astropy import units as u
+from astropy.io import fits
+
+from spectra_sklearn.io import SpectrumReadError, identify_format, read_spectrum
+
+
+def truncated(path, tmp_path, fraction=0.5):
+    """A copy of ``path`` cut to ``fraction`` of its bytes."""
+    out = tmp_path / f"truncated_{path.name}"
+    data = path.read_bytes()
+    out.write_bytes(data[: int(len(data) * fraction)])
+    return out
+
+
+def wrong_hdu(tmp_path, name, data=None, header=None):
+    """A FITS file named like a survey file whose primary HDU is something else."""
+    out = tmp_path / name
+    fits.PrimaryHDU(data, header=fits.Header(header or {})).writeto(out)
+    return out
+
+# PROVENANCE.md of sdss_spectra: PLATE-MJD-FIBER, CLASS / SUBCLASS, z
+EXPECTED = {
+    "NGC3073_SDSS_DR18.fits": (945, 52652, 470, "STAR", "A0", 0.00376),
+    "NGC3522_SDSS_DR18.fits": (2488, 54149, 1, "GALAXY", "BROADLINE", 0.00402),
+}
+
+
+@pytest.fixture(scope="module")
+def sdss_files(shared_data):
+    files = sorted((shared_data / "sdss_spectra").glob("*.fits"))
+    assert [f.name for f in files] == sorted(EXPECTED)
+    return files
+
+
+def test_every_file_reads_with_labels_units_ivar_mask(sdss_files):
+    for path in sdss_files:
+        assert identify_format(path) == "sdss"
+        s = read_spectrum(path)
+        plate, mjd, fiber, cls, subclass, z = EXPECTED[path.name]
+        assert (s.meta["plate"], s.meta["mjd"], s.meta["fiberid"]) == (plate, mjd, fiber)
+        assert (s.meta["class"], s.meta["subclass"]) == (cls, subclass)
+        assert s.meta["z"] == pytest.approx(z, abs=1e-5)
+        assert s.meta["wavelength_medium"] == "vacuum"
+        assert s.wavelength_unit == u.AA
+        assert s.flux_unit == 1e-17 * u.erg / u.s / u.cm**2 / u.AA
+        assert np.isfinite(s.wavelength).all()
+        assert 3700 < s.wavelength[0] < 3900 and 9100 < s.wavelength[-1] < 9300
+        assert (s.ivar >= 0).all()
+        with fits.open(path) as hdul:
+            coadd = hdul["COADD"].data
+            expected_mask = (coadd["and_mask"] != 0) | (coadd["ivar"] <= 0)
+            np.testing.assert_allclose(s.wavelength, 10.0 ** coadd["loglam"].astype(float))
+            np.testing.assert_array_equal(s.flux, coadd["flux"].astype(float))
+        np.testing.assert_array_equal(s.mask, expected_mask)
+
+
+def test_and_mask_pixels_are_masked(sdss_files):
+    # NGC3522 has two and_mask pixels (PROVENANCE / measured with astropy)
+    s = read_spectrum(sdss_files[1], format="sdss")
+    with fits.open(sdss_files[1]) as hdul:
+        n_and = int((hdul["COADD"].data["and_mask"] != 0).sum())
+    assert n_and > 0
+    assert s.mask.sum() >= n_and
+
+
+def test_truncated_copy_names_the_file(sdss_files, tmp_path):
+    bad = truncated(sdss_files[0], tmp_path, 0.1)
+    with pytest.raises(SpectrumReadError, match="truncated") as info:
+        read_spectrum(bad, format="sdss")
+    assert str(bad) in str(info.value)
+
+
+def test_wrong_hdu_layout(tmp_path):
+    bad = wrong_hdu(tmp_path, "spec-0001.fits", np.ones((2, 3)), {"TELESCOP": "SDSS 2.5-M"})
+    with pytest.raises(SpectrumReadError, match="no COADD HDU") as info:
+        read_spectrum(bad, format="sdss")
+    assert "spec-0001.fits" in str(info.value)
+    # an image where the COADD table should be
+    two = tmp_path / "spec-0002.fits"
+    fits.HDUList([fits.PrimaryHDU(), fits.ImageHDU(np.ones(4))]).writeto(two)
+    with pytest.raises(SpectrumReadError, match="is an image"):
+        read_spectrum(two, format="sdss")
+
+
+def test_missing_columns_and_zero_rows(tmp_path):
+    primary = fits.PrimaryHDU(header=fits.Header({"TELESCOP": "SDSS 2.5-M"}))
+    table = fits.BinTableHDU.from_columns(
+        [fits.Column("flux", "E", array=[1.0, 2.0])], name="COADD")
+    path = tmp_path / "nolam.fits"
+    fits.HDUList([primary, table]).writeto(path)
+    with pytest.raises(SpectrumReadError, match="loglam"):
+        read_spectrum(path)
+    empty = fits.BinTableHDU.from_columns(
+        [fits.Column(n, "E", array=np.zeros(0)) for n in ("flux", "loglam", "ivar")],
+        name="COADD")
+    path = tmp_path / "empty.fits"
+    fits.HDUList([primary, empty]).writeto(path)
+    with pytest.raises(SpectrumReadError, match="zero-length"):
+        read_spectrum(path, format="sdss")
+
+
+def test_all_nan_flux_and_unknown_unit(tmp_path):
+    def write(name, flux, bunit):
+        primary = fits.PrimaryHDU(header=fits.Header({"TELESCOP": "SDSS", "BUNIT": bunit}))
+        table = fits.BinTableHDU.from_columns([
+            fits.Column("flux", "E", array=flux),
+            fits.Column("loglam", "E", array=[3.6, 3.6001, 3.6002]),
+            fits.Column("ivar", "E", array=[1.0, 1.0, 1.0])], name="COADD")
+        fits.HDUList([primary, table]).writeto(tmp_path / name)
+        return tmp_path / name
+
+    with pytest.raises(SpectrumReadError, match="NaN"):
+        read_spectrum(write("nan.fits", [np.nan] * 3, "1E-17 erg/cm^2/s/Ang"))
+    with pytest.raises(SpectrumReadError, match="BUNIT"):
+        read_spectrum(write("unit.fits", [1.0, 2.0, 3.0], "furlongs per fortnight"))
