@@ -33,6 +33,8 @@ __all__ = [
     "RemoteFile",
     "RemoteFileNotFoundError",
     "fetch_file",
+    "fetch_first",
+    "github_raw_url",
 ]
 
 logger = logging.getLogger(__name__)
@@ -41,6 +43,9 @@ _CHUNK = 1 << 16
 _USER_AGENT = "spectra_sklearn-dataset-fetcher (Python urllib)"
 #: Seconds to wait for the server before an attempt counts as failed.
 DEFAULT_TIMEOUT = 60.0
+#: Where GitHub serves the raw files of a repository (read at call time, so a
+#: mirror can be substituted).
+GITHUB_RAW_URL = "https://raw.githubusercontent.com/"
 _TRANSIENT_HTTP = frozenset({408, 429})
 
 
@@ -72,6 +77,15 @@ class RemoteFile:
                 f"RemoteFile.path must be relative to the data home; got {self.path!r}."
             )
         return Path(data_home).joinpath(*rel.parts)
+
+
+def github_raw_url(repository, commit, path):
+    """URL of ``path`` in a GitHub ``repository`` at a fixed ``commit``.
+
+    The bytes behind such a URL never change, so the SHA-256 recorded for a
+    file there holds for good.
+    """
+    return f"{GITHUB_RAW_URL}{repository}/{commit}/{path}"
 
 
 class DownloadError(OSError):
@@ -235,3 +249,49 @@ def _download(remote, dest, home, timeout):
                 f"copy differs from the published one. Nothing was written to "
                 f"{dest}."
             )
+
+
+def fetch_first(remotes, data_home, **kwargs):
+    """Return the first of several candidate origins of one file that exists.
+
+    Some archives keep a file in one of a few places that only a request can
+    tell apart (e.g. the SDSS spectra of different pipeline versions). Each
+    candidate in turn is tried with :func:`fetch_file`; a 404/410 answer moves
+    on to the next one, any other failure is raised at once.
+
+    Parameters
+    ----------
+    remotes : sequence of RemoteFile
+        The candidates, in order; a local copy of any of them is returned
+        without a request.
+    data_home : path-like
+        The data home.
+    **kwargs
+        Passed to :func:`fetch_file`.
+
+    Returns
+    -------
+    pathlib.Path
+        Local path of the file.
+
+    Raises
+    ------
+    RemoteFileNotFoundError
+        If every candidate answers 404/410 (all URLs are named).
+    """
+    home = Path(data_home)
+    for remote in remotes:
+        if remote.local_path(home).is_file():
+            return remote.local_path(home)
+    if not kwargs.get("download_if_missing", True):
+        return fetch_file(remotes[0], home, **kwargs)  # raises FileNotFoundError
+    errors = []
+    for remote in remotes:
+        try:
+            return fetch_file(remote, home, **kwargs)
+        except RemoteFileNotFoundError as exc:
+            errors.append(str(exc))
+    raise RemoteFileNotFoundError(
+        f"None of the {len(remotes)} candidate origins has the file: "
+        + " ".join(errors)
+    )
