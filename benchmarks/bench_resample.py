@@ -3,11 +3,13 @@
 Competitors, all on the same spectra:
 
 - ``SpectralResampler`` (ours), ``method='flux_conserving'``, propagating the
-  inverse variance and the mask, all spectra in one vectorised call;
+  inverse variance and the mask, all spectra in one call (compiled kernels);
+  also ``method='linear'`` and ``'cubic_spline'`` for reference;
 - SpectRes (Carnall 2017, ``spectres.spectres``), flux-conserving with
   uncertainties, called once per spectrum because every spectrum has its own
   input grid (SpectRes takes one input grid per call); it has no mask;
-- specutils ``FluxConservingResampler``, only when specutils is importable;
+- specutils ``FluxConservingResampler`` with inverse variance and mask, one
+  spectrum at a time, only when specutils is importable;
 - a bare ``np.interp`` loop over the spectra: linear interpolation of the
   flux only, no uncertainty, no mask, not flux conserving -- the floor.
 
@@ -19,18 +21,27 @@ home (``$SPECTRA_SKLEARN_DATA/spex_prism``) read with
 
 Run from the repository root with the venv active::
 
-    python benchmarks/bench_resample.py [--n-spectra 500] [--repeat 5]
+    python benchmarks/bench_resample.py [--quick] [--n-spectra 500 2000 8000] [--repeat 3]
+        [--timer wall|cpu]
+
+``--timer cpu`` times with :func:`time.process_time` (CPU time of this
+process) instead of the wall clock: on a shared, overloaded machine it leaves
+out the time spent waiting for a core, so the ratios are steadier. The first
+run on a machine also compiles our kernels (numba, cached afterwards); the
+untimed warm-up round absorbs it.
 """
 
 import argparse
 import functools
+import gc
 import sys
+import time
 import warnings
 
 try:  # as part of an asv suite (benchmarks/ is the package)
-    from .common import data_home, print_table, run_benchmarks, single_thread
+    from .common import data_home, peak_memory, print_table, run_benchmarks, single_thread
 except ImportError:  # run as a script
-    from common import data_home, print_table, run_benchmarks, single_thread
+    from common import data_home, peak_memory, print_table, run_benchmarks, single_thread
 
 single_thread()
 
@@ -42,10 +53,10 @@ DEFAULT_N_SPECTRA = 500
 SPEX_N_PIXELS = 256
 # Competitors called once per spectrum cost the same for every spectrum: they
 # are timed on at most this many spectra (ms per spectrum is what we report).
-MAX_LOOP_SPECTRA = 200
+MAX_LOOP_SPECTRA = 100
 
 
-@functools.lru_cache(maxsize=2)
+@functools.lru_cache(maxsize=1)
 def synthetic_spectra(n_spectra, seed=0):
     """``n_spectra`` spectra of 4,000 irregular pixels, each on its own grid.
 
@@ -98,7 +109,7 @@ def _synthetic_batch(n_spectra):
 class SyntheticSpectralResampler:
     """Ours: one ``transform`` call on a ragged SpectrumBatch."""
 
-    params = [DEFAULT_N_SPECTRA, 2000]
+    params = [DEFAULT_N_SPECTRA, 2000, 8000]
     param_names = ["n_spectra"]
 
     def setup(self, n_spectra):
@@ -117,6 +128,22 @@ class SyntheticSpectralResampler:
         self.resampler.transform(self.batch)
 
 
+class SyntheticSpectralResamplerLinear(SyntheticSpectralResampler):
+    """Ours with ``method='linear'`` (ivar + mask), for reference."""
+
+    def setup(self, n_spectra):
+        super().setup(n_spectra)
+        self.resampler.set_params(method="linear")
+
+
+class SyntheticSpectralResamplerCubic(SyntheticSpectralResampler):
+    """Ours with ``method='cubic_spline'`` (ivar + mask), for reference."""
+
+    def setup(self, n_spectra):
+        super().setup(n_spectra)
+        self.resampler.set_params(method="cubic_spline")
+
+
 class SyntheticSpectRes:
     """SpectRes, one call per spectrum (each has its own input grid).
 
@@ -124,7 +151,7 @@ class SyntheticSpectRes:
     ``max_spectra`` are resampled (``n_timed``) to keep the run short.
     """
 
-    params = [DEFAULT_N_SPECTRA, 2000]
+    params = [DEFAULT_N_SPECTRA, 2000, 8000]
     param_names = ["n_spectra"]
     max_spectra = MAX_LOOP_SPECTRA
 
@@ -151,7 +178,7 @@ class SyntheticSpecutils:
     Timed on the first ``max_spectra`` spectra, as SpectRes.
     """
 
-    params = [DEFAULT_N_SPECTRA, 2000]
+    params = [DEFAULT_N_SPECTRA, 2000, 8000]
     param_names = ["n_spectra"]
     max_spectra = MAX_LOOP_SPECTRA
 
@@ -159,7 +186,10 @@ class SyntheticSpecutils:
         try:
             from astropy import units as u
             from astropy.nddata import InverseVariance
-            from specutils import Spectrum1D
+            try:
+                from specutils import Spectrum as Spectrum1D  # specutils >= 2
+            except ImportError:
+                from specutils import Spectrum1D
             from specutils.manipulation import FluxConservingResampler
         except ImportError:
             raise NotImplementedError("specutils not installed") from None
@@ -182,7 +212,7 @@ class SyntheticSpecutils:
 class SyntheticInterp:
     """The floor: ``np.interp`` of the flux, row by row (no ivar, no mask)."""
 
-    params = [DEFAULT_N_SPECTRA, 2000]
+    params = [DEFAULT_N_SPECTRA, 2000, 8000]
     param_names = ["n_spectra"]
 
     def setup(self, n_spectra):
@@ -286,59 +316,126 @@ def _per_spectrum(times, benches, n_default):
     return out
 
 
+def _batch_bytes(batch):
+    """Bytes of the arrays of a batch (ragged or on a common grid)."""
+    if batch.on_common_grid:
+        return sum(a.nbytes for a in (batch.wavelength, batch.flux, batch.ivar, batch.mask))
+    return sum(s.wavelength.nbytes + s.flux.nbytes + s.ivar.nbytes + s.mask.nbytes
+               for s in batch.spectra)
+
+
 DESCRIPTION = {
     "ours": "SpectralResampler flux_conserving, ivar+mask, one call",
     "SpectRes": "spectres.spectres per spectrum, with errors, no mask",
-    "specutils": "FluxConservingResampler per spectrum",
+    "specutils": "FluxConservingResampler per spectrum, ivar+mask",
     "np.interp": "np.interp per spectrum, flux only (floor)",
+    "ours linear": "SpectralResampler linear, ivar+mask, one call",
+    "ours cubic": "SpectralResampler cubic_spline, ivar+mask, one call",
 }
+TARGETS = {"SpectRes": ">= 300", "specutils": ">= 1000", "np.interp": "<= 3 (ours/floor)"}
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--n-spectra", type=int, default=DEFAULT_N_SPECTRA,
-                        help=f"synthetic spectra (default {DEFAULT_N_SPECTRA}; "
-                             "the issue's size is 2000)")
-    parser.add_argument("--repeat", type=int, default=5,
-                        help="interleaved rounds, best kept (default 5)")
-    parser.add_argument("--loop-spectra", type=int, default=MAX_LOOP_SPECTRA,
-                        help="spectra the per-spectrum competitors (SpectRes, specutils) "
-                             f"are timed on (default {MAX_LOOP_SPECTRA})")
-    parser.add_argument("--data-home", default=None,
-                        help="data home with spex_prism/ (default: $SPECTRA_SKLEARN_DATA)")
-    parser.add_argument("--no-memory", action="store_true", help="skip tracemalloc peaks")
-    args = parser.parse_args(argv)
-    n = args.n_spectra
-    for cls in (SyntheticSpectRes, SyntheticSpecutils, SpexSpectRes):
-        cls.max_spectra = args.loop_spectra
-    warnings.simplefilter("ignore", RuntimeWarning)  # SpectRes' out-of-range notice
+def _run(benches, args):
+    """Best time of every ``time_*`` method, interleaved rounds (see ``common``)."""
+    if args.timer == "wall":
+        times, _ = run_benchmarks(benches, repeat=args.repeat, memory=False)
+        return times
+    timed = {f"{label}.{name}": getattr(obj, name) for label, obj in benches.items()
+             for name in sorted(dir(obj)) if name.startswith("time_")}
+    for fn in timed.values():  # warm-up (imports, kernel compilation)
+        fn()
+    best = dict.fromkeys(timed, float("inf"))
+    for _ in range(args.repeat):
+        for key, fn in timed.items():
+            gc.collect()
+            start = time.process_time()
+            fn()
+            best[key] = min(best[key], time.process_time() - start)
+    return best
 
-    # --- synthetic ------------------------------------------------------
+
+def _synthetic_round(n, args):
+    """Time all competitors on ``n`` synthetic spectra; return per-spectrum times, peaks."""
     benches = {}
     for label, cls in [("ours", SyntheticSpectralResampler), ("SpectRes", SyntheticSpectRes),
-                       ("specutils", SyntheticSpecutils), ("np.interp", SyntheticInterp)]:
+                       ("specutils", SyntheticSpecutils), ("np.interp", SyntheticInterp),
+                       ("ours linear", SyntheticSpectralResamplerLinear),
+                       ("ours cubic", SyntheticSpectralResamplerCubic)]:
         obj = cls()
         try:
             obj.setup(n)
         except NotImplementedError as exc:
-            print(f"{exc}: skipped")
+            print(f"{label}: {exc}: skipped")
             continue
         benches[label] = obj
-    times, peaks = run_benchmarks(benches, repeat=args.repeat, memory=not args.no_memory)
+    times = _run(benches, args)
     t = _per_spectrum(times, benches, n)
-    p = {key.rsplit(".", 1)[0]: value for key, value in peaks.items()}
-    rows = [
-        [label, DESCRIPTION[label], getattr(benches[label], "n_timed", n), 1e3 * t[label],
-         t[label] / t["ours"], p[label] / 2**20 if label in p else float("nan")]
-        for label in t
-    ]
+    peak = None
+    if not args.no_memory:
+        ours = benches["ours"]
+        peak = peak_memory(ours.time_transform)
+        out = ours.resampler.transform(ours.batch)
+        in_bytes, out_bytes = _batch_bytes(ours.batch), _batch_bytes(out)
+        peak = (peak, in_bytes, out_bytes)
+    return t, benches, peak
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--n-spectra", type=int, nargs="+", default=[500, 2000, 8000],
+                        help="synthetic batch sizes (default 500 2000 8000)")
+    parser.add_argument("--quick", action="store_true",
+                        help="small sizes (100 400), 2 rounds, few per-spectrum peers")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="interleaved rounds, best kept (default 3)")
+    parser.add_argument("--loop-spectra", type=int, default=MAX_LOOP_SPECTRA,
+                        help="spectra SpectRes is timed on (default "
+                             f"{MAX_LOOP_SPECTRA}; specutils: a fifth of it)")
+    parser.add_argument("--data-home", default=None,
+                        help="data home with spex_prism/ (default: $SPECTRA_SKLEARN_DATA)")
+    parser.add_argument("--no-memory", action="store_true", help="skip tracemalloc peaks")
+    parser.add_argument("--timer", choices=["wall", "cpu"], default="wall",
+                        help="wall clock (default) or CPU time of this process")
+    args = parser.parse_args(argv)
+    sizes = args.n_spectra
+    if args.quick:
+        sizes, args.repeat, args.loop_spectra = [100, 400], 2, 20
+    SyntheticSpectRes.max_spectra = SpexSpectRes.max_spectra = args.loop_spectra
+    SyntheticSpecutils.max_spectra = max(2, args.loop_spectra // 5)
+    warnings.simplefilter("ignore", RuntimeWarning)  # SpectRes' out-of-range notice
+    warnings.simplefilter("ignore", UserWarning)
+
+    # --- synthetic ------------------------------------------------------
+    rows, scaling = [], []
+    for n in sizes:
+        t, benches, peak = _synthetic_round(n, args)
+        floor = t.get("np.interp", float("nan"))
+        for label in t:
+            ours_like = label.startswith("ours")
+            rows.append([n, label, getattr(benches[label], "n_timed", n), 1e3 * t[label],
+                         float("nan") if ours_like or label == "np.interp"
+                         else t[label] / t["ours"],
+                         t["ours"] / floor if label == "np.interp"
+                         else t[label] / floor if ours_like and label != "ours"
+                         else float("nan"),
+                         TARGETS.get(label, "")])
+        mem = [float("nan")] * 3
+        if peak is not None:
+            mem = [peak[0] / 2**20, (peak[1] + peak[2]) / 2**20, peak[0] / (peak[1] + peak[2])]
+        scaling.append([n, 1e3 * t["ours"] * n, 1e3 * t["ours"], *mem])
+        synthetic_spectra.cache_clear()
     print_table(
-        ["method", "what", "timed on", "ms/spectrum", "time / ours", "peak MiB"], rows,
-        title=(f"Synthetic: {n} spectra x {N_PIXELS_IN} irregular pixels (each its own "
-               f"grid) -> {N_PIXELS_OUT} pixels; best of {args.repeat} interleaved rounds"),
+        ["n_spectra", "method", "timed on", "ms/spectrum", "peer / ours", "ours / floor",
+         "target"], rows,
+        title=(f"Synthetic: n spectra x {N_PIXELS_IN} irregular pixels (each its own grid, "
+               f"1 % masked) -> {N_PIXELS_OUT} pixels; best of {args.repeat} interleaved "
+               f"rounds ({args.timer} time); per-spectrum peers timed on a subset"),
     )
-    print(f"SpectRes / ours = {t['SpectRes'] / t['ours']:.1f}x   "
-          f"ours / np.interp = {t['ours'] / t['np.interp']:.1f}x   (per spectrum)")
+    print_table(
+        ["n_spectra", "ours total ms", "ours ms/spectrum", "peak MiB", "input+output MiB",
+         "peak / (in+out)"], scaling,
+        title="Scaling of ours with the number of spectra, and peak memory (tracemalloc)",
+    )
     worst_flux, worst_sigma = _agreement()
     print(f"check on 20 unmasked spectra, ours vs SpectRes: max relative difference "
           f"flux {worst_flux:.1e}, sigma {worst_sigma:.1e}")
@@ -356,7 +453,7 @@ def main(argv=None):
         return 0
     spex = spex_batch(args.data_home)
     lengths = [s.n_pixels for s in spex]
-    times, _ = run_benchmarks(benches, repeat=args.repeat, memory=False)
+    times = _run(benches, args)
     t = _per_spectrum(times, benches, len(spex))
     print_table(
         ["method", "timed on", "ms/spectrum", "time / ours"],

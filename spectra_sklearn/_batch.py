@@ -335,6 +335,8 @@ class SpectrumBatch:
     @property
     def spectra(self):
         """list of Spectrum: each spectrum as its own record."""
+        if self._grid is None:
+            return list(self._spectra)
         return [self[i] for i in range(len(self))]
 
     def __array__(self, dtype=None, copy=None):

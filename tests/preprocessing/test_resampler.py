@@ -259,3 +259,40 @@ def test_array_with_wrong_width_is_rejected():
 def test_too_few_pixels_for_a_grid():
     with pytest.raises(ValueError, match=r"at least 2 output pixels.*1 feature\(s\)"):
         SpectralResampler().fit(np.ones((3, 1)))
+
+
+def test_grid_and_edges_are_exclusive_and_checked():
+    spectrum = _spectrum(1.0, 2.0, 11)
+    with pytest.raises(ValueError, match="wavelength_grid .* or wavelength_edges"):
+        SpectralResampler(wavelength_grid=[1.2, 1.5], wavelength_edges=[1.1, 1.3, 1.6]).fit(
+            spectrum)
+    with pytest.raises(ValueError, match="'wavelength_edges' parameter.*at least 3 bin edges"):
+        SpectralResampler(wavelength_edges=[1.1, 1.3]).fit(spectrum)
+    with pytest.raises(ValueError, match="'wavelength_edges' parameter.*strictly increasing"):
+        SpectralResampler(wavelength_edges=[1.1, 1.3, 1.2]).fit(spectrum)
+
+
+@pytest.mark.parametrize("params, match", [
+    ({"min_coverage": 1.5}, "'min_coverage' parameter"),
+    ({"gap_factor": 1.0}, "'gap_factor' parameter"),
+])
+def test_bad_new_parameters(params, match):
+    with pytest.raises(InvalidParameterError, match=match):
+        SpectralResampler(**params).fit(np.ones((2, 4)))
+
+
+def test_covered_fraction_at_the_ends_and_masked_pixels():
+    w = np.arange(10.0)
+    mask = np.zeros(10, dtype=bool)
+    mask[4] = True
+    spectrum = Spectrum(w, np.ones(10), mask=mask)
+    r = SpectralResampler(wavelength_grid=np.arange(-1.0, 11.0)).fit(spectrum)
+    cov = r.covered_fraction(spectrum)[0]
+    # pixel centres -1..10; input bins cover [-0.5, 9.5] minus [3.5, 4.5]
+    assert_allclose(cov, [0, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 0])
+    cov = r.set_params(wavelength_grid=np.arange(-1.0, 11.0) + 0.25).fit(spectrum).covered_fraction(
+        spectrum)[0]
+    assert_allclose(cov, [0.25, 1, 1, 1, 0.75, 0.25, 1, 1, 1, 1, 0.75, 0])
+    out = SpectralResampler(wavelength_grid=np.arange(-1.0, 11.0), min_coverage=0.6,
+                            method="linear").fit_transform(spectrum)
+    assert_array_equal(out.mask[0], cov < 0.6)
