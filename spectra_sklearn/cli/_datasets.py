@@ -5,7 +5,12 @@ from pathlib import Path
 
 import numpy as np
 
-from ._pipelines import make_smass2_pipeline, make_spex_pipeline
+from ._pipelines import (
+    make_asteroid_table_pipeline,
+    make_miles_pipeline,
+    make_smass2_pipeline,
+    make_spex_pipeline,
+)
 
 __all__ = ["DATASETS", "LoadedData", "load_dataset"]
 
@@ -70,6 +75,57 @@ def _load_smass2(data_home, download_if_missing):
     )
 
 
+def _load_miles(data_home, download_if_missing):
+    from ..datasets import fetch_miles
+
+    bunch = fetch_miles(data_home=data_home, download_if_missing=download_if_missing)
+    classes = ["O", "B", "A", "F", "G", "K", "M"]  # the temperature sequence
+    keep = np.isin(np.asarray(bunch.target), classes)
+    return LoadedData(
+        title="MILES, MK class O-M",
+        X=bunch.data[np.flatnonzero(keep)],
+        y=np.asarray(bunch.target)[keep],
+        groups=np.asarray(bunch.groups)[keep],
+        names=[Path(f).name for f in np.asarray(bunch.filenames)[keep]],
+        classes=classes,
+    )
+
+
+def _main_group(asteroid_class):
+    from ..datasets import BUS_MAIN_GROUPS
+
+    # Bus-DeMeo adds Sv (an S-complex class) to Bus's classes (DeMeo et al. 2009)
+    if asteroid_class == "Sv":
+        return "S"
+    return BUS_MAIN_GROUPS.get(asteroid_class, "Other")
+
+
+def _load_demeo2009(data_home, download_if_missing):
+    from ..datasets import fetch_demeo2009
+
+    bunch = fetch_demeo2009(data_home=data_home, download_if_missing=download_if_missing)
+    y = np.asarray([_main_group(c) for c in bunch.target_base])
+    return LoadedData(
+        title="DeMeo 2009 (Bus-DeMeo), main group C/S/X/Other",
+        X=bunch.data, y=y, groups=np.asarray(bunch.groups),
+        names=[str(g) for g in bunch.groups], classes=["C", "S", "X", "Other"],
+    )
+
+
+def _load_mahlke2022(data_home, download_if_missing):
+    from ..datasets import fetch_mahlke2022
+
+    bunch = fetch_mahlke2022(data_home=data_home, download_if_missing=download_if_missing)
+    y = np.asarray(bunch.target)
+    # groups: the asteroid, so no object is in both train and test (the source
+    # survey is bunch.groups, for cross-survey splits)
+    return LoadedData(
+        title="Mahlke 2022, class (17)",
+        X=bunch.data, y=y, groups=np.asarray(bunch.object_id),
+        names=[str(g) for g in bunch.object_id], classes=sorted(set(y)),
+    )
+
+
 DATASETS = {
     d.name: d
     for d in [
@@ -88,6 +144,23 @@ DATASETS = {
             "SMASSII asteroids (Bus & Binzel 2002), main group C/S/X/Other, "
             "groups = asteroid",
             _load_smass2, make_smass2_pipeline,
+        ),
+        CliDataset(
+            "demeo2009",
+            "Bus-DeMeo asteroids (DeMeo et al. 2009), main group C/S/X/Other, "
+            "groups = asteroid",
+            _load_demeo2009, make_asteroid_table_pipeline(41),
+        ),
+        CliDataset(
+            "mahlke2022",
+            "asteroids of many surveys (Mahlke et al. 2022), their 17 classes, "
+            "groups = asteroid",
+            _load_mahlke2022, make_asteroid_table_pipeline(53),
+        ),
+        CliDataset(
+            "miles",
+            "MILES stars (Sanchez-Blazquez et al. 2006), MK class O-M, groups = star",
+            _load_miles, make_miles_pipeline,
         ),
     ]
 }

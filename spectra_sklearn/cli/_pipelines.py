@@ -5,9 +5,19 @@ from sklearn.svm import SVC
 
 from ..io import SpectrumReader
 from ..nn import SpectrumCNNClassifier
-from ..preprocessing import ContinuumNormalizer, SpectralResampler
+from ..preprocessing import (
+    ContinuumNormalizer,
+    FluxScaler,
+    MaskedPixelInterpolator,
+    SpectralResampler,
+)
 
-__all__ = ["make_spex_pipeline", "make_smass2_pipeline"]
+__all__ = [
+    "make_asteroid_table_pipeline",
+    "make_miles_pipeline",
+    "make_smass2_pipeline",
+    "make_spex_pipeline",
+]
 
 
 def _classifier(model, *, random_state, n_threads, max_epochs):
@@ -58,3 +68,47 @@ def make_smass2_pipeline(*, model="cnn", random_state=0, n_threads=1, max_epochs
         _classifier(model, random_state=random_state, n_threads=n_threads,
                     max_epochs=max_epochs),
     )
+
+
+def make_miles_pipeline(*, model="cnn", random_state=0, n_threads=1, max_epochs=40):
+    """MILES files -> 3550-7400 Å, 1,024 log pixels -> median flux 1 -> classifier.
+
+    MILES spectra (Sánchez-Blázquez et al. 2006, MNRAS 371, 703) share one
+    linear grid in air wavelengths at 2.5 Å FWHM; the log grid makes the
+    CNN's kernels span a constant velocity, and median scaling removes the
+    arbitrary flux calibration level.
+    """
+    return make_pipeline(
+        SpectrumReader(format="miles"),
+        SpectralResampler(
+            wavelength_min=3550.0, wavelength_max=7400.0, n_pixels=1024, spacing="log",
+            wavelength_unit="Angstrom", fill="edge",
+        ),
+        FluxScaler(method="median"),
+        _classifier(model, random_state=random_state, n_threads=n_threads,
+                    max_epochs=max_epochs),
+    )
+
+
+def make_asteroid_table_pipeline(n_pixels):
+    """A builder for the splined asteroid tables (DeMeo 2009: 41 points; Mahlke 2022: 53).
+
+    Their spectra already sit on one 0.45-2.45 µm grid, normalised at
+    0.55 µm; gaps (visible-only or near-IR-only coverage) are masked, and are
+    filled by linear interpolation along wavelength (edge values beyond the
+    covered range) before the classifier.
+    """
+
+    def make(*, model="cnn", random_state=0, n_threads=1, max_epochs=40):
+        return make_pipeline(
+            SpectrumReader(),
+            SpectralResampler(
+                wavelength_min=0.45, wavelength_max=2.45, n_pixels=n_pixels,
+                spacing="linear", method="linear", fill="nan",
+            ),
+            MaskedPixelInterpolator(),
+            _classifier(model, random_state=random_state, n_threads=n_threads,
+                        max_epochs=max_epochs),
+        )
+
+    return make

@@ -172,3 +172,24 @@ def test_fit_and_predict_errors_name_the_problem(tmp_path, capsys):
                  str(tmp_path / "p.csv")]) == 1
     assert "not a model file" in capsys.readouterr().err
     assert not (tmp_path / "p.csv").exists()
+
+
+@pytest.mark.parametrize("dataset, classes", [
+    ("demeo2009", {"C", "S", "X", "Other"}),
+    ("miles", {"O", "B", "A", "F", "G", "K", "M"}),
+    ("mahlke2022", None),
+])
+def test_evaluate_more_datasets_with_svc(shared_data, tmp_path, capsys, dataset, classes):
+    status = main(["evaluate", dataset, "--data-home", str(shared_data), "--model", "svc",
+                   "--output-dir", str(tmp_path), "--no-download", "--n-splits", "3"])
+    out = capsys.readouterr().out
+    assert status == 0, out
+    n = int(out.split(" spectra")[0].split()[-1])
+    rows = _check_outputs(tmp_path, n_expected=n)
+    truth = {r["true"] for r in rows}
+    if classes is not None:
+        assert truth == classes
+    accuracy = np.mean([r["true"] == r["predicted"] for r in rows])
+    # far above always predicting the most common class
+    majority = max(np.mean([r["true"] == c for r in rows]) for c in truth)
+    assert accuracy > majority + 0.2
