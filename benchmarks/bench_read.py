@@ -27,7 +27,7 @@ All timings of a format are interleaved, best of ``--repeat`` rounds, so the
 ratios are comparable even on a loaded machine. Run from the repository
 root with the venv active::
 
-    python benchmarks/bench_read.py [--n-files N] [--repeat 5]
+    python benchmarks/bench_read.py [--n-files N] [--repeat 5] [--formats sdss]
 """
 
 import argparse
@@ -195,6 +195,8 @@ def main(argv=None):
     parser.add_argument("--data-home", default=None,
                         help="data home (default: $SPECTRA_SKLEARN_DATA)")
     parser.add_argument("--no-memory", action="store_true", help="skip tracemalloc peaks")
+    parser.add_argument("--formats", nargs="+", default=None, metavar="FORMAT",
+                        help="only these formats (spex, miles, sdss; default: all)")
     args = parser.parse_args(argv)
 
     def sdss(home, n_files):
@@ -206,6 +208,8 @@ def main(argv=None):
         ("SDSS DR18 spec (COADD table)", sdss, "sdss", 1, "SDSS-III/IV spec"),
     ]
     summary = []
+    if args.formats:
+        formats = [f for f in formats if f[2] in args.formats]
     for title, files, fmt, ext, loader in formats:
         try:
             t = _run(title, _suite(title, files, fmt, ext, loader), args.data_home,

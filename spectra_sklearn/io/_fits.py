@@ -46,7 +46,9 @@ from ._errors import SpectrumReadError
 
 __all__ = [
     "open_fits", "open_fitsio", "read_primary_image", "header_cards", "is_gzip", "card_value", "header_values",
-    "survey_of", "as_float64",
+    "survey_of", "as_float64", "LayoutNotHandled", "RawHDU", "split_hdus",
+    "bintable_column_names", "read_bintable", "read_bintable_rows", "read_file_bytes",
+    "read_hdus",
 ]
 
 # Header-card complaints that do not affect the data we read.
@@ -573,3 +575,499 @@ def header_values(header, keys):
         except (VerifyError, ValueError, KeyError):
             continue
     return values
+
+
+# --- Fast binary-table reading (the SDSS ``spec`` files) -----------------------------
+#
+# FITS libraries are slow to open the multi-extension files surveys publish:
+# fitsio and astropy read the headers of every extension on open (twelve in an
+# SDSS ``spec`` file, one of them a 126-column table). A reader that needs a
+# few columns of the first extensions can instead split the headers it needs
+# itself and view the table rows as a numpy record array of the bytes (the
+# binary-table layout of Pence et al. 2010, A&A 524, A42, section 7.3). Only
+# plain layouts are handled; for anything else (a scaled or variable-length
+# column, a short file, an unexpected header) :class:`LayoutNotHandled` is
+# raised and the caller reads the file with a library, which gives the
+# proper errors.
+
+
+class LayoutNotHandled(Exception):
+    """The fast FITS functions do not handle this file; read it with a library."""
+
+
+class _NeedBytes(LayoutNotHandled):
+    """More of the file is needed (at least ``need`` bytes from its start)."""
+
+    def __init__(self, need):
+        super().__init__(f"need {need} bytes")
+        self.need = need
+
+
+_CHUNK = 16 * 2880  # the guess at the size of a header
+# bytes read at first: enough for the HDUs an SDSS spec reader needs (~160 kB);
+# reading more costs more than it saves (measured, benchmarks/bench_read.py)
+_FIRST_READ = 3 * 2**16
+
+
+_END_CARD = b"END" + b" " * 77
+_BLANK_CARD = b" " * 80
+_CARDS_DTYPE = np.dtype([("key", "S8"), ("rest", "S72")])
+_TFORM = re.compile(rb"^\s*(\d*)\s*([LXBIJKAEDCMPQ])")
+# TFORM letter -> bytes per element, numpy dtype (None: not read by the fast path)
+_TFORM_TYPES = {
+    b"L": (1, None), b"X": (None, None), b"B": (1, "u1"), b"I": (2, ">i2"),
+    b"J": (4, ">i4"), b"K": (8, ">i8"), b"A": (1, "S"), b"E": (4, ">f4"),
+    b"D": (8, ">f8"), b"C": (8, None), b"M": (16, None), b"P": (8, None),
+    b"Q": (16, None),
+}
+
+
+class RawHDU:
+    """One HDU of a FITS file held in memory, as :func:`split_hdus` finds it.
+
+    Cards are looked up in the header bytes when asked for (a table header
+    has hundreds of cards; a reader needs a dozen), the first card of a
+    repeated keyword winning.
+
+    Attributes
+    ----------
+    raw : bytes
+        The file's bytes.
+    header_start, header_end : int
+        Offsets of the header (``header_end``: the ``END`` card).
+    data_start, data_end : int
+        Offsets of the data (``data_end`` includes the padding to the
+        2880-byte block).
+    """
+
+    __slots__ = ("raw", "header_start", "header_end", "data_start", "data_end", "_columns",
+                 "_cards")
+
+    def __init__(self, raw, header_start, header_end, data_start):
+        self.raw = raw
+        self.header_start = header_start
+        self.header_end = header_end
+        self.data_start = self.data_end = data_start
+        self._columns = self._cards = None
+
+    def cards(self):
+        """Keyword (8 bytes, blank padded) -> raw value text of every card with
+        a value (the first of a repeated keyword), split at once with numpy."""
+        if self._cards is None:
+            records = np.frombuffer(self.raw, dtype=_CARDS_DTYPE, offset=self.header_start,
+                                    count=(self.header_end - self.header_start) // _CARD)
+            records = records[::-1]  # the first card of a repeated keyword wins
+            cards = dict(zip(records["key"].tolist(), records["rest"].tolist()))
+            self._cards = {k: v[2:] for k, v in cards.items() if v[:2] == b"= "}
+        return self._cards
+
+    def offset(self, key):
+        """Offset in ``raw`` of the (first) card ``key`` with a value, or -1."""
+        pattern = key.encode("ascii").ljust(8) + b"= "
+        start, end = self.header_start, self.header_end
+        pos = self.raw.find(pattern, start, end)
+        while pos >= 0 and (pos - start) % _CARD:
+            pos = self.raw.find(pattern, pos + 1, end)
+        return pos
+
+    def text(self, key):
+        """The raw value text (70 bytes after ``= ``) of card ``key``, or ``None``."""
+        pos = self.offset(key)
+        return None if pos < 0 else self.raw[pos + 10:pos + _CARD]
+
+    def value(self, key, default=None):
+        """The parsed value (:func:`card_value`) of card ``key``, or ``default``."""
+        text = self.text(key)
+        return default if text is None else card_value(text.decode("ascii", "replace"))
+
+    def values(self, keys):
+        """keyword -> parsed value of the cards ``keys`` present (for several
+        keys: the header is split into cards once)."""
+        cards, out = self.cards(), {}
+        for key in keys:
+            text = cards.get(key.encode("ascii").ljust(8))
+            if text is not None:
+                out[key] = card_value(text.decode("ascii", "replace"))
+        return out
+
+
+def _split_header(raw, start, complete=True):
+    """The offsets of the END card of the header at ``start`` and of its data."""
+    # The END card is in the last block of a header, whose last card is then
+    # blank or END itself: only such blocks are searched.
+    for block in range(start, len(raw) - _BLOCK + 1, _BLOCK):
+        if raw[block + _BLOCK - _CARD:block + _BLOCK] not in (_BLANK_CARD, _END_CARD):
+            continue
+        end = raw.find(_END_CARD, block, block + _BLOCK)
+        while end >= 0 and (end - start) % _CARD:
+            end = raw.find(_END_CARD, end + 1, block + _BLOCK)
+        if end >= 0:
+            return end, block + _BLOCK
+    if not complete:
+        raise _NeedBytes(len(raw) + _CHUNK)
+    raise LayoutNotHandled("no END card")
+
+
+def _structural(hdu, index, key):
+    """The integer value of the mandatory card ``key``, expected as card
+    ``index`` of the header (the FITS standard fixes their order); looked
+    up by name if it is elsewhere."""
+    raw, pos = hdu.raw, hdu.header_start + index * _CARD
+    if raw[pos:pos + 10] == key.encode("ascii").ljust(8) + b"= ":
+        value = raw[pos + 10:pos + _CARD].partition(b"/")[0]
+        try:
+            return int(value)
+        except ValueError:
+            pass
+    return hdu.value(key)
+
+
+def _data_size(hdu):
+    """Bytes of data of an HDU (before padding), from its structural cards."""
+    bitpix, naxis = _structural(hdu, 1, "BITPIX"), _structural(hdu, 2, "NAXIS")
+    if not isinstance(naxis, int) or not 0 <= naxis <= 999 or bitpix not in _DTYPES:
+        raise LayoutNotHandled("odd NAXIS or BITPIX")
+    if naxis == 0:
+        return 0
+    count = 1
+    for i in range(1, naxis + 1):
+        n = _structural(hdu, 2 + i, f"NAXIS{i}")
+        if not isinstance(n, int) or n < 0:
+            raise LayoutNotHandled(f"odd NAXIS{i}")
+        count *= n
+    pcount, gcount = 0, 1
+    if hdu.header_start:  # an extension: PCOUNT and GCOUNT follow NAXISn
+        pcount = _structural(hdu, 3 + naxis, "PCOUNT")
+        gcount = _structural(hdu, 4 + naxis, "GCOUNT")
+    else:
+        if hdu.value("GROUPS") is True:
+            raise LayoutNotHandled("random groups")
+        pcount, gcount = hdu.value("PCOUNT", 0), hdu.value("GCOUNT", 1)
+    if not isinstance(pcount, int) or not isinstance(gcount, int) or pcount < 0:
+        raise LayoutNotHandled("odd PCOUNT or GCOUNT")
+    return abs(bitpix) // 8 * gcount * (pcount + count)
+
+
+def split_hdus(raw, n_hdus, complete=True):
+    """The first ``n_hdus`` HDUs of a FITS file's bytes (fewer if the file has fewer).
+
+    Parameters
+    ----------
+    raw : bytes
+        The whole file (as :func:`read_file_bytes` gives it).
+    n_hdus : int
+        How many HDUs to split, from the primary one.
+    complete : bool, default=True
+        Whether ``raw`` is the whole file; if not, running out of bytes
+        raises a ``LayoutNotHandled`` subclass whose ``need`` attribute is
+        how many bytes from the start to try next (:func:`read_hdus`).
+
+    Returns
+    -------
+    list of RawHDU
+
+    Raises
+    ------
+    LayoutNotHandled
+        If the file does not start with ``SIMPLE``, a header has no ``END``
+        card or odd structural cards, an HDU's data (with its padding) runs
+        past the end of the file, or bytes follow an HDU that are not an
+        ``XTENSION`` header.
+
+    Examples
+    --------
+    >>> import io
+    >>> import numpy as np
+    >>> from astropy.io import fits
+    >>> from spectra_sklearn.io._fits import split_hdus
+    >>> out = io.BytesIO()
+    >>> table = fits.BinTableHDU.from_columns([fits.Column("x", "E", array=[1.0])],
+    ...                                       name="T")
+    >>> fits.HDUList([fits.PrimaryHDU(), table]).writeto(out)
+    >>> [hdu.value("EXTNAME") for hdu in split_hdus(out.getvalue(), 5)]
+    [None, 'T']
+    """
+    if not raw.startswith(b"SIMPLE  ="):
+        raise LayoutNotHandled("not SIMPLE")
+    hdus, start = [], 0
+    while len(hdus) < n_hdus:
+        if not complete and start + _CARD > len(raw):
+            raise _NeedBytes(start + _CHUNK)
+        if start >= len(raw):
+            break
+        if hdus and not raw.startswith(b"XTENSION= ", start):
+            raise LayoutNotHandled("bytes after the last HDU")
+        hdu = RawHDU(raw, start, *_split_header(raw, start, complete))
+        hdu.data_end = hdu.data_start + -(-_data_size(hdu) // _BLOCK) * _BLOCK
+        if hdu.data_end > len(raw):
+            if not complete:
+                raise _NeedBytes(hdu.data_end + _CHUNK)
+            raise LayoutNotHandled("truncated")
+        hdus.append(hdu)
+        start = hdu.data_end
+    return hdus
+
+
+def read_hdus(path, n_hdus, *, format=None):
+    """The first ``n_hdus`` HDUs of a FITS file, reading only the bytes they span.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A FITS file, gzip-compressed or not (a compressed file is read whole).
+    n_hdus : int
+        How many HDUs, from the primary one.
+    format : str, default=None
+        The format being read, named in errors.
+
+    Returns
+    -------
+    raw : bytes
+        The bytes read (the start of the file, or all of it).
+    hdus : list of RawHDU
+        As :func:`split_hdus` gives them (fewer if the file has fewer).
+
+    Raises
+    ------
+    SpectrumReadError
+        If the file is missing, a directory, unreadable, or a corrupt gzip stream.
+    LayoutNotHandled
+        As :func:`split_hdus` (a short file, an odd header ...).
+    """
+    try:
+        stream = open(path, "rb")
+    except FileNotFoundError:
+        raise SpectrumReadError(path, "no such file", format=format) from None
+    except IsADirectoryError:
+        raise SpectrumReadError(path, "this is a directory, not a file", format=format) from None
+    except OSError as exc:
+        raise SpectrumReadError(path, f"cannot open the file ({exc})", format=format) from None
+    with stream:
+        try:
+            raw = stream.read(_FIRST_READ)
+            if raw[:2] == b"\x1f\x8b":
+                raw = zlib.decompress(raw + stream.read(), wbits=31)
+                return raw, split_hdus(raw, n_hdus)
+            chunks, size = [raw], len(raw)
+            while True:
+                try:
+                    return raw, split_hdus(raw, n_hdus, complete=False)
+                except _NeedBytes as exc:
+                    more = stream.read(max(exc.need - size, _CHUNK))
+                    if not more:  # the whole file is read
+                        return raw, split_hdus(raw, n_hdus)
+                    chunks.append(more)
+                    size += len(more)
+                    raw = b"".join(chunks)
+        except zlib.error as exc:
+            raise SpectrumReadError(
+                path, f"truncated or corrupt gzip stream ({exc})", format=format) from None
+        except OSError as exc:
+            raise SpectrumReadError(path, f"cannot read the file ({exc})", format=format) from None
+
+
+# TTYPEn / TFORMn / TSCALn / TZEROn cards, found in one pass over a header;
+# a match inside another card's text would repeat an index or leave an index
+# outside 1..TFIELDS, which is refused (LayoutNotHandled).
+_TCARDS = {
+    key: re.compile(key + rb"(\d{1,3}) *= *'([^']*(?:''[^']*)*)'")
+    for key in (b"TTYPE", b"TFORM")
+}
+_TSCALED = re.compile(rb"(?:TSCAL|TZERO)(\d{1,3}) *=")
+_INDEX = [str(i).encode("ascii") for i in range(1000)]
+_TFORM_CACHE = {}
+
+
+def _tform(text):
+    """(bytes per row, numpy dtype or None, repeat) of a TFORM value."""
+    got = _TFORM_CACHE.get(text)
+    if got is None:
+        match = _TFORM.match(text)
+        if match is None:
+            raise LayoutNotHandled(f"odd TFORM {text!r}")
+        repeat = int(match[1]) if match[1] else 1
+        width, kind = _TFORM_TYPES[match[2]]
+        if kind == "S":
+            kind = f"S{repeat}"
+        elif kind is not None and repeat != 1:
+            kind = (kind, (repeat,))
+        got = ((repeat + 7) // 8 if width is None else width * repeat, kind, repeat)
+        if len(_TFORM_CACHE) < 10_000:
+            _TFORM_CACHE[text] = got
+    return got
+
+
+def _table_cards(hdu, key, n):
+    """Value texts of the cards ``key1`` .. ``keyn`` (``None`` where absent)."""
+    found = _TCARDS[key].findall(hdu.raw, hdu.header_start, hdu.header_end)
+    cards = dict(found)
+    values = [cards.get(_INDEX[i]) for i in range(1, n + 1)]
+    if len(cards) != len(found) or len(cards) != n - values.count(None):
+        raise LayoutNotHandled(f"odd {key.decode()}n cards")
+    return [None if v is None else (v.replace(b"''", b"'") if b"''" in v else v).rstrip()
+            for v in values]
+
+
+# header bytes (without the NAXIS2 card) -> _table_columns: survey files of
+# one release share their table headers (all SDSS SPECOBJ headers are the
+# same 21 kB), and parsing 126 columns' cards costs more than the rest of a read
+_LAYOUTS = {}
+_N_LAYOUTS = 64
+
+
+def _table_columns(hdu):
+    """:func:`_parse_table_columns` of a binary-table HDU, cached."""
+    if hdu._columns is None:
+        rows = hdu.offset("NAXIS2")
+        if rows < 0:
+            raise LayoutNotHandled("no NAXIS2 card")
+        raw = hdu.raw
+        key = raw[hdu.header_start:rows] + raw[rows + _CARD:hdu.header_end]
+        hdu._columns = _LAYOUTS.get(key)
+        if hdu._columns is None:
+            hdu._columns = _parse_table_columns(hdu)
+            if len(_LAYOUTS) >= _N_LAYOUTS:
+                _LAYOUTS.clear()
+            _LAYOUTS[key] = hdu._columns
+    return hdu._columns
+
+
+def _parse_table_columns(hdu):
+    """(names, TFORM texts, scaled column numbers, name -> first index) of a
+    binary-table HDU, from its cards."""
+    if hdu.value("XTENSION") != "BINTABLE" or _structural(hdu, 2, "NAXIS") != 2 \
+            or _structural(hdu, 1, "BITPIX") != 8:
+        raise LayoutNotHandled("not a binary table")
+    n = hdu.value("TFIELDS")
+    if not isinstance(n, int) or not 0 <= n <= 999:
+        raise LayoutNotHandled("odd TFIELDS")
+    types, forms = _table_cards(hdu, b"TTYPE", n), _table_cards(hdu, b"TFORM", n)
+    if None in forms:
+        raise LayoutNotHandled("a TFORMn card is missing")
+    names = ["" if t is None else t.decode("ascii", "replace") for t in types]
+    scaled = {int(i) for i in _TSCALED.findall(hdu.raw, hdu.header_start,
+                                               hdu.header_end)}
+    index = {}
+    for i, name in enumerate(names):
+        index.setdefault(name, i)
+    return names, forms, frozenset(scaled), index
+
+
+def read_bintable_rows(hdu):
+    """The number of rows (``NAXIS2``) of a binary-table :class:`RawHDU`."""
+    rows = _structural(hdu, 4, "NAXIS2")
+    if not isinstance(rows, int) or rows < 0:
+        raise LayoutNotHandled("odd NAXIS2")
+    return rows
+
+
+def bintable_column_names(hdu):
+    """Names of the columns of a binary-table :class:`RawHDU`, in order
+    (``LayoutNotHandled`` if it is not a plain binary table)."""
+    return list(_table_columns(hdu)[0])
+
+
+def read_bintable(raw, hdu, columns, rows=None):
+    """Columns of a binary-table HDU as numpy arrays, viewed in the file's bytes.
+
+    Parameters
+    ----------
+    raw : bytes
+        The file's bytes.
+    hdu : RawHDU
+        A binary-table HDU of ``raw`` (from :func:`split_hdus`).
+    columns : list of str
+        Column names, exactly as in ``TTYPEn`` (the first column of a name wins).
+    rows : slice or list of int, default=None
+        The rows to take (all by default; a slice is a view of the bytes,
+        a list a copy).
+
+    Returns
+    -------
+    dict of str to ndarray
+        Name -> read-only big-endian array, shape ``(n_rows,)`` or
+        ``(n_rows, repeat)``; text columns (``A``) as bytes (``S``).
+
+    Raises
+    ------
+    LayoutNotHandled
+        If a column is missing, scaled (``TSCALn``/``TZEROn``), of a type
+        read here only by a library (logical, bits, complex, variable-length
+        arrays), or the row layout is inconsistent with ``NAXIS1``.
+
+    Examples
+    --------
+    >>> import io
+    >>> from astropy.io import fits
+    >>> from spectra_sklearn.io._fits import read_bintable, split_hdus
+    >>> out = io.BytesIO()
+    >>> table = fits.BinTableHDU.from_columns([
+    ...     fits.Column("name", "4A", array=["Vega", "Deneb"]),
+    ...     fits.Column("flux", "E", array=[1.5, 2.5])])
+    >>> fits.HDUList([fits.PrimaryHDU(), table]).writeto(out)
+    >>> raw = out.getvalue()
+    >>> got = read_bintable(raw, split_hdus(raw, 2)[1], ["flux", "name"])
+    >>> got["flux"].tolist(), got["name"].tolist()
+    ([1.5, 2.5], [b'Vega', b'Dene'])
+    """
+    layout = _table_columns(hdu)
+    row_bytes, n_rows = _structural(hdu, 3, "NAXIS1"), _structural(hdu, 4, "NAXIS2")
+    if not isinstance(row_bytes, int) or not isinstance(n_rows, int) or row_bytes < 0 \
+            or n_rows < 0:
+        raise LayoutNotHandled("odd NAXIS1/NAXIS2")
+    if hdu.data_start + row_bytes * n_rows > hdu.data_end:
+        raise LayoutNotHandled("rows past the data")
+    key = (id(layout), row_bytes, tuple(columns))
+    dtype = _DTYPE_CACHE.get(key)
+    if dtype is None or dtype[0] is not layout:
+        dtype = layout, _row_dtype(layout, row_bytes, columns)
+        if len(_DTYPE_CACHE) >= _N_LAYOUTS:
+            _DTYPE_CACHE.clear()
+        _DTYPE_CACHE[key] = dtype
+    dtype = dtype[1]
+    start, count = 0, n_rows
+    if isinstance(rows, slice) and rows.step in (None, 1):
+        start, stop, _ = rows.indices(n_rows)
+        count, rows = max(stop - start, 0), None
+    table = np.frombuffer(hdu.raw if raw is None else raw, dtype=dtype, count=count,
+                          offset=hdu.data_start + start * row_bytes)
+    if rows is not None:
+        table = table[rows]
+    return {name: table[name] for name in columns}
+
+
+_DTYPE_CACHE = {}
+
+
+def _row_dtype(layout, row_bytes, columns):
+    """The numpy record dtype of ``columns`` in rows of ``row_bytes`` bytes."""
+    names, forms, scaled, index = layout
+    missing = [c for c in columns if c not in index]
+    if missing:
+        raise LayoutNotHandled(f"no column(s) {missing}")
+    wanted = {index[c]: c for c in columns}
+    formats, offsets, offset = [], [], 0
+    for i in range(max(wanted) + 1):
+        width, kind, _ = _tform(forms[i])
+        if i in wanted:
+            if kind is None or i + 1 in scaled:
+                raise LayoutNotHandled(f"column {wanted[i]!r} needs a library")
+            formats.append(kind)
+            offsets.append(offset)
+        offset += width
+    if offset > row_bytes:
+        raise LayoutNotHandled("columns wider than the rows")
+    order = sorted(wanted)
+    return np.dtype({"names": [wanted[i] for i in order], "formats": formats,
+                     "offsets": offsets, "itemsize": max(row_bytes, 1)})
+
+
+def read_file_bytes(path, *, format=None):
+    """The bytes of a FITS file, gunzipped if compressed (errors name the file).
+
+    Raises
+    ------
+    SpectrumReadError
+        If the file is missing, a directory, unreadable, or a corrupt gzip stream.
+    """
+    return _read_bytes(path, format)

@@ -164,6 +164,8 @@ _DATA_ERRORS = (
 
 def _check_options(spec, path, options):
     """A TypeError (a mistake in the call, not the file) for options the reader lacks."""
+    if not options:  # every reader takes the path alone
+        return
     try:
         inspect.signature(spec.read).bind(path, **options)
     except TypeError as exc:

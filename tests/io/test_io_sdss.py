@@ -117,3 +117,93 @@ def test_all_nan_flux_and_unknown_unit(tmp_path):
         read_spectrum(write("nan.fits", [np.nan] * 3, "1E-17 erg/cm^2/s/Ang"))
     with pytest.raises(SpectrumReadError, match="BUNIT"):
         read_spectrum(write("unit.fits", [1.0, 2.0, 3.0], "furlongs per fortnight"))
+
+
+def test_fast_path_matches_fitsio_on_real_files(sdss_files):
+    # the byte-level reader and the fitsio reader give the same cards, columns, labels
+    from spectra_sklearn.io.sdss import _read_fast, _read_fitsio
+
+    for path in sdss_files:
+        fast, slow = _read_fast(path), _read_fitsio(path)
+        assert fast[0] == {k: slow[0][k] for k in fast[0]}
+        assert set(fast[0]) == {"BUNIT", "PLATEID", "MJD", "FIBERID", "PLUG_RA", "PLUG_DEC"}
+        assert fast[1].keys() == slow[1].keys() == {"loglam", "flux", "ivar", "and_mask"}
+        for name in fast[1]:
+            np.testing.assert_array_equal(fast[1][name], slow[1][name])
+        assert fast[2] == slow[2]
+
+
+def test_read_bintable_matches_astropy(tmp_path):
+    from spectra_sklearn.io._fits import read_bintable, read_hdus
+
+    rng = np.random.default_rng(0)
+    n = 7
+    cols = [
+        fits.Column("b", "B", array=rng.integers(0, 255, n)),
+        fits.Column("i", "I", array=rng.integers(-300, 300, n)),
+        fits.Column("j", "J", array=rng.integers(-10**6, 10**6, n)),
+        fits.Column("k", "K", array=rng.integers(-10**12, 10**12, n)),
+        fits.Column("s", "5A", array=["a", "bb", "ccc", "dddd", "eeeee", "", "x"]),
+        fits.Column("e", "E", array=rng.normal(size=n)),
+        fits.Column("v", "3D", array=rng.normal(size=(n, 3))),
+        fits.Column("l", "L", array=rng.integers(0, 2, n).astype(bool)),
+        fits.Column("d", "D", array=rng.normal(size=n)),
+    ]
+    path = tmp_path / "table.fits"
+    fits.HDUList([fits.PrimaryHDU(), fits.BinTableHDU.from_columns(cols)]).writeto(path)
+    raw, hdus = read_hdus(path, 3)
+    assert len(hdus) == 2
+    names = ["b", "i", "j", "k", "s", "e", "v", "d"]
+    got = read_bintable(raw, hdus[1], names)
+    one = read_bintable(raw, hdus[1], ["d", "s"], rows=slice(2, 4))
+    with fits.open(path) as hdul:
+        data = hdul[1].data
+        for name in names:
+            expected = data[name]
+            if name == "s":
+                expected = np.char.encode(expected)
+            np.testing.assert_array_equal(got[name], expected)
+        np.testing.assert_array_equal(one["d"], data["d"][2:4])
+
+
+def test_layouts_the_fast_path_leaves_to_fitsio(tmp_path):
+    # an unsigned and_mask (TZERO card) and COADD in HDU 2 still read right
+    from spectra_sklearn.io._fits import LayoutNotHandled
+    from spectra_sklearn.io.sdss import _read_fast
+
+    primary = fits.PrimaryHDU(header=fits.Header({"TELESCOP": "SDSS 2.5-M",
+                                                  "BUNIT": "1E-17 erg/cm^2/s/Ang"}))
+    coadd = fits.BinTableHDU.from_columns([
+        fits.Column("flux", "E", array=[1.0, 2.0, 3.0]),
+        fits.Column("loglam", "E", array=[3.6, 3.6001, 3.6002]),
+        fits.Column("ivar", "E", array=[1.0, 1.0, 1.0]),
+        fits.Column("and_mask", "J", bzero=2**31,
+                    array=np.array([0, 2**31 + 5, 0], dtype=np.uint32))], name="COADD")
+    scaled = tmp_path / "scaled.fits"
+    fits.HDUList([primary, coadd]).writeto(scaled)
+    moved = tmp_path / "moved.fits"
+    fits.HDUList([primary, fits.ImageHDU(np.ones(2), name="EXTRA"), coadd]).writeto(moved)
+    for path in (scaled, moved):
+        with pytest.raises(LayoutNotHandled):
+            _read_fast(path)
+        s = read_spectrum(path, format="sdss")
+        assert s.mask.tolist() == [False, True, False]
+        np.testing.assert_allclose(s.wavelength, 10.0 ** np.float32([3.6, 3.6001, 3.6002]))
+
+
+def test_missing_file_and_directory(tmp_path):
+    with pytest.raises(SpectrumReadError, match="no such file"):
+        read_spectrum(tmp_path / "spec-none.fits", format="sdss")
+    with pytest.raises(SpectrumReadError, match="directory"):
+        read_spectrum(tmp_path, format="sdss")
+
+
+def test_exposures_cut_short_do_not_matter(sdss_files, tmp_path):
+    # the reader needs HDUs 0-2 only: a copy cut inside the exposures still reads
+    with fits.open(sdss_files[0]) as hdul:
+        cut = hdul[3].fileinfo()["datLoc"] + 100
+        expected = read_spectrum(sdss_files[0], format="sdss")
+    short = truncated(sdss_files[0], tmp_path, cut / sdss_files[0].stat().st_size)
+    s = read_spectrum(short, format="sdss")
+    np.testing.assert_array_equal(s.flux, expected.flux)
+    assert s.meta["class"] == expected.meta["class"]
