@@ -20,11 +20,24 @@ from sklearn.utils.estimator_checks import (
     parametrize_with_checks,
 )
 
-from spectra_sklearn.nn import SpectrumCNNClassifier
+from spectra_sklearn.nn import (
+    SpectrumAutoencoder,
+    SpectrumCNNClassifier,
+    SpectrumCNNRegressor,
+    SpectrumRNNClassifier,
+)
 from spectra_sklearn.preprocessing import (
+    AirToVacuum,
     ContinuumNormalizer,
+    FluxScaler,
+    MaskedPixelInterpolator,
+    ResolutionDegrader,
+    RestFrameShifter,
     SpectralResampler,
+    SpectrumSmoother,
     UndeterminedContinuumWarning,
+    VacuumToAir,
+    WavelengthCropper,
 )
 
 # Small configurations: the checks fit on tiny synthetic data, many times.
@@ -33,8 +46,31 @@ ESTIMATORS = [
     SpectralResampler(method="linear"),
     ContinuumNormalizer(),
     ContinuumNormalizer(method="window", window=(0, 2), mode="subtract"),
+    ContinuumNormalizer(polynomial_kind="legendre", degree=1, exclude=[(3, 4)]),
+    ContinuumNormalizer(method="spline", n_knots=1, mode="subtract"),
+    ContinuumNormalizer(method="running_percentile", window_width=2, mode="subtract"),
+    ContinuumNormalizer(method="convex_hull"),
+    AirToVacuum(),
+    VacuumToAir(),
+    RestFrameShifter(redshift=0.5),
+    ResolutionDegrader(target_fwhm=2.0, input_fwhm=1.0),
+    ResolutionDegrader(target_resolution=2.0, input_resolution=4.0),
+    WavelengthCropper(wavelength_min=1),
+    FluxScaler(),
+    FluxScaler(method="minmax"),
+    FluxScaler(method="standardize"),
+    MaskedPixelInterpolator(),
+    SpectrumSmoother(),
+    SpectrumSmoother(method="savgol"),
     # 10 epochs: blob accuracy ~0.94 against the 0.83 of check_classifiers_train.
-    SpectrumCNNClassifier(max_epochs=10, random_state=0),
+    SpectrumCNNClassifier(max_epochs=10, n_filters=8, n_blocks=2, random_state=0),
+    SpectrumCNNRegressor(max_epochs=10, n_filters=8, n_blocks=2, random_state=0),
+    # bin_size=1: the checks' data have 2-5 "pixels", none to average away
+    SpectrumRNNClassifier(max_epochs=10, hidden_size=16, bin_size=1, lr=1e-2,
+                          random_state=0),
+    SpectrumAutoencoder(max_epochs=3, n_filters=4, n_components=2, random_state=0),
+    SpectrumAutoencoder(architecture="dense", max_epochs=3, hidden_size=8,
+                        n_components=2, random_state=0),
 ]
 TRANSFORMERS = [est for est in ESTIMATORS if hasattr(est, "transform")]
 
@@ -57,9 +93,13 @@ def _tolerated_warnings(estimator):
     needs 4 valid pixels and dividing needs a positive continuum, so the default
     ContinuumNormalizer warns (UndeterminedContinuumWarning) that it could not
     determine the continuum and returns NaN rows, which is its documented
-    behaviour. The window/subtract instance runs with no warning tolerated.
+    behaviour. Likewise a spline needs 4 valid pixels and a convex hull 2. The
+    window/subtract and running_percentile/subtract instances run with no
+    warning tolerated.
     """
-    if isinstance(estimator, ContinuumNormalizer) and estimator.method == "polynomial":
+    if isinstance(estimator, ContinuumNormalizer) and estimator.method in (
+        "polynomial", "spline", "convex_hull"
+    ):
         return [UndeterminedContinuumWarning]
     return []
 

@@ -312,17 +312,22 @@ def test_verbose_prints_skorch_table(line_data, capsys):
     n_pixels=st.integers(1, 40),
     n_blocks=st.integers(1, 4),
     kernel_size=st.integers(1, 8),
+    dilation=st.integers(1, 4),
     pooled_length=st.integers(1, 6),
     batch=st.integers(1, 3),
+    use_ivar=st.booleans(),
 )
 def test_module_accepts_any_number_of_pixels(
-    n_pixels, n_blocks, kernel_size, pooled_length, batch
+    n_pixels, n_blocks, kernel_size, dilation, pooled_length, batch, use_ivar
 ):
     module = SpectrumCNNModule(
         n_outputs=4, n_filters=2, kernel_size=kernel_size, n_blocks=n_blocks,
-        pooled_length=pooled_length,
+        dilation=dilation, pooled_length=pooled_length, use_ivar=use_ivar,
+        noise_scale=1.0, max_shift=1.5,
     )
     x = torch.randn(batch, n_pixels)
+    if use_ivar:
+        x = torch.stack([x, torch.rand(batch, n_pixels)], dim=1)
     for training in (True, False):
         module.train(training)
         out = module(x)
@@ -413,6 +418,120 @@ def test_learns_mlt_classes_of_real_spex_spectra(shared_data):
         )
     )
     assert not set(sources[train]) & set(sources[test])
-    clf = SpectrumCNNClassifier(random_state=0).fit(X[train], y[train])
+    clf = SpectrumCNNClassifier(random_state=0, n_filters=8, max_epochs=15).fit(
+        X[train], y[train])
     accuracy = clf.score(X[test], y[test])
     assert accuracy > 0.85  # chance is about 1/3
+
+
+# ---------------------------------------------------------------- uncertainties
+
+
+def _noise_level_classes(n_spectra=80, n_pixels=32, seed=0):
+    """Same flux for both classes; only the inverse variance tells them apart."""
+    rng = np.random.default_rng(seed)
+    label = np.arange(n_spectra) % 2
+    flux = 1 + 0.05 * rng.normal(size=(n_spectra, n_pixels))
+    ivar = np.where(label[:, None] == 0, 1e4, 25.0) * rng.uniform(0.8, 1.2, flux.shape)
+    batch = SpectrumBatch.from_arrays(np.linspace(0.5, 0.9, n_pixels), flux, ivar)
+    return batch, np.array(["bright", "faint"])[label]
+
+
+def test_ivar_channel_lets_the_network_see_uncertainties():
+    batch, y = _noise_level_classes()
+    new_batch, y_new = _noise_level_classes(n_spectra=40, seed=1)
+    with_ivar = SpectrumCNNClassifier(use_ivar=True, random_state=0, **FAST).fit(batch, y)
+    assert with_ivar.score(new_batch, y_new) > 0.95
+    assert with_ivar.net_.module_.input.n_channels == 2
+    without = SpectrumCNNClassifier(random_state=0, **FAST).fit(batch, y)
+    assert without.score(new_batch, y_new) < 0.75  # flux alone: chance
+
+
+def test_ivar_channel_needs_inverse_variance():
+    batch, y = _noise_level_classes()
+    with pytest.raises(ValueError, match="use_ivar=True.*inverse variance"):
+        SpectrumCNNClassifier(use_ivar=True, **FAST).fit(np.asarray(batch), y)
+    clf = SpectrumCNNClassifier(use_ivar=True, max_epochs=1, n_filters=2).fit(batch, y)
+    with pytest.raises(ValueError, match="fitted with use_ivar=True"):
+        clf.predict(np.asarray(batch))
+
+
+def test_unknown_ivar_counts_as_no_information():
+    batch, y = _noise_level_classes(n_spectra=20)
+    clf = SpectrumCNNClassifier(use_ivar=True, max_epochs=1, n_filters=2,
+                                random_state=0).fit(batch, y)
+    unknown = SpectrumBatch.from_arrays(batch.wavelength, batch.flux,
+                                        np.full(batch.flux.shape, np.nan))
+    zero = SpectrumBatch.from_arrays(batch.wavelength, batch.flux,
+                                     np.zeros(batch.flux.shape))
+    np.testing.assert_array_equal(clf.predict_proba(unknown), clf.predict_proba(zero))
+
+
+def test_ragged_batch_is_refused_with_advice():
+    from spectra_sklearn import Spectrum
+
+    ragged = SpectrumBatch([Spectrum([1.0, 2.0, 3.0], [1.0, 1.0, 1.0]),
+                            Spectrum([1.5, 2.5], [1.0, 1.0])])
+    with pytest.raises(ValueError, match="common wavelength grid.*SpectralResampler"):
+        SpectrumCNNClassifier(**FAST).fit(ragged, ["a", "b"])
+
+
+def test_augmentation_is_deterministic_and_changes_training():
+    batch, y = _noise_level_classes(n_spectra=40)
+    kw = dict(noise_augmentation=1.0, shift_augmentation=2.0, max_epochs=2, n_filters=4)
+    a = SpectrumCNNClassifier(random_state=0, **kw).fit(batch, y)
+    b = SpectrumCNNClassifier(random_state=0, **kw).fit(batch, y)
+    plain = SpectrumCNNClassifier(random_state=0, max_epochs=2, n_filters=4).fit(batch, y)
+    np.testing.assert_array_equal(a.predict_proba(batch), b.predict_proba(batch))
+    assert not np.array_equal(a.predict_proba(batch), plain.predict_proba(batch))
+    # evaluation ignores augmentation: predicting twice gives the same answer
+    np.testing.assert_array_equal(a.predict_proba(batch), a.predict_proba(batch))
+
+
+# ---------------------------------------------------------------- schedule
+
+
+def test_learning_rate_schedules(line_data):
+    X, y = line_data
+    cosine = SpectrumCNNClassifier(max_epochs=4, n_filters=2, lr=0.01).fit(X, y)
+    lrs = cosine.history_[:, "event_lr"]
+    np.testing.assert_allclose(lrs, 0.005 * (1 + np.cos(np.pi * np.arange(4) / 4)))
+    constant = SpectrumCNNClassifier(max_epochs=3, n_filters=2,
+                                     lr_schedule="constant").fit(X, y)
+    assert "event_lr" not in constant.history_[-1]
+    plateau = SpectrumCNNClassifier(max_epochs=3, n_filters=2,
+                                    lr_schedule="plateau").fit(X, y)
+    assert "event_lr" in plateau.history_[-1]
+
+
+def test_grid_search_over_module_parameters(line_data):
+    X, y = line_data
+    search = GridSearchCV(
+        SpectrumCNNClassifier(random_state=0, max_epochs=3, batch_size=32),
+        {"n_filters": [2, 4], "dilation": [1, 3]}, cv=2,
+    ).fit(X, y)
+    best = search.best_estimator_
+    conv = best.net_.module_.trunk.blocks[0].body[3][1]
+    assert conv.out_channels == best.n_filters
+    assert conv.dilation == (best.dilation,)
+
+
+def test_verbose_2_adds_skorch_progress_bar(line_data):
+    X, y = line_data
+    clf = SpectrumCNNClassifier(max_epochs=1, n_filters=2, verbose=2).fit(X, y)
+    assert "progress_bar" in dict(clf.net_.callbacks)
+    quiet = SpectrumCNNClassifier(max_epochs=1, n_filters=2, verbose=1).fit(X, y)
+    assert "progress_bar" not in dict(quiet.net_.callbacks)
+
+
+def test_masked_pixels_count_as_no_information():
+    batch, y = _noise_level_classes(n_spectra=20)
+    clf = SpectrumCNNClassifier(use_ivar=True, max_epochs=1, n_filters=2,
+                                random_state=0).fit(batch, y)
+    mask = np.zeros(batch.flux.shape, dtype=bool)
+    mask[:, 3:6] = True
+    ivar_zeroed = np.where(mask, 0.0, batch.ivar)
+    masked = SpectrumBatch.from_arrays(batch.wavelength, batch.flux, batch.ivar, mask)
+    zeroed = SpectrumBatch.from_arrays(batch.wavelength, batch.flux, ivar_zeroed)
+    np.testing.assert_array_equal(clf.predict_proba(masked), clf.predict_proba(zeroed))
+    assert not np.array_equal(clf.predict_proba(masked), clf.predict_proba(batch))

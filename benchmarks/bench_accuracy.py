@@ -1,0 +1,229 @@
+"""Accuracy of the neural estimators on real spectra, as issue 5 measures it.
+
+Full pipelines from the raw files: the dataset fetcher reads them (the
+reader), then :class:`~spectra_sklearn.preprocessing.SpectralResampler`
+puts them on one wavelength grid and
+:class:`~spectra_sklearn.preprocessing.ContinuumNormalizer` divides by the
+flux in a window, then the model. 5-fold
+:class:`~sklearn.model_selection.StratifiedGroupKFold` (shuffled, seed 0),
+grouped by physical object, so no object is in a training and a test fold.
+
+Evaluations (``--tasks``, default all):
+
+- ``smass2``: SMASSII main groups C/S/X/Other (Bus & Binzel 2002), weighted F1;
+  grid 0.44-0.92 µm, 97 linear pixels, reflectance 1 at 0.54-0.56 µm (the
+  grid of ``spectra-sklearn evaluate smass2``);
+- ``smass2-x``: X vs non-X (binary model), F1 of X;
+- ``spex``: SpeX M/L/T letter accuracy; grid 0.65-2.45 µm, 256 log pixels,
+  flux 1 at 1.2-1.3 µm (the grid of ``spectra-sklearn evaluate spex``);
+- ``spex-subtype``: SpeX spectral index (M0 = 0, L0 = 10, T0 = 20) with
+  :class:`~spectra_sklearn.nn.SpectrumCNNRegressor`: MAE in subtypes and the
+  fraction within ±1 subtype (folds stratified by letter);
+- ``miles``: MILES MK class letter (classes with at least 5 stars), accuracy;
+  grid 3550-7400 Å, 385 linear pixels (10 Å), flux 1 at 5450-5550 Å.
+
+Models (``--model``): ``cnn`` is
+``SpectrumCNNClassifier(class_weight='balanced', shift_augmentation=1.0,
+max_epochs=40, random_state=0)`` (default architecture), with
+``noise_augmentation=1.0`` on SMASSII (``TASK_PARAMS``), and
+``SpectrumCNNRegressor(shift_augmentation=1.0)`` for the subtype; ``svc`` is
+``SVC(C=10, gamma='scale')`` (``SVR(C=10)`` for the subtype), the baseline;
+``rnn`` is ``SpectrumRNNClassifier(class_weight='balanced')``. ``--params``
+overrides parameters of the model.
+
+The resampler and the window normaliser learn nothing from the data (fixed
+grid, fixed window), so they run once on all spectra and the folds refit only
+the model -- the same numbers as refitting the whole pipeline per fold, much
+faster.
+
+Run from the repository root with the venv active::
+
+    python benchmarks/bench_accuracy.py --data-home /work/shared/data
+    python benchmarks/bench_accuracy.py --tasks smass2 --model svc
+"""
+
+import argparse
+import ast
+import sys
+import time
+
+try:
+    from .common import data_home, print_table, single_thread
+except ImportError:
+    from common import data_home, print_table, single_thread
+
+single_thread()
+
+import numpy as np  # noqa: E402
+from sklearn.base import clone  # noqa: E402
+from sklearn.metrics import accuracy_score, f1_score  # noqa: E402
+from sklearn.model_selection import StratifiedGroupKFold  # noqa: E402
+from sklearn.pipeline import make_pipeline  # noqa: E402
+from sklearn.svm import SVC  # noqa: E402
+
+TASKS = ("smass2", "smass2-x", "spex", "spex-subtype", "miles")
+
+
+def _preprocess(batch, *, wavelength_min, wavelength_max, n_pixels, spacing, window,
+                wavelength_unit=None):
+    from spectra_sklearn.preprocessing import ContinuumNormalizer, SpectralResampler
+
+    steps = make_pipeline(
+        SpectralResampler(wavelength_min=wavelength_min, wavelength_max=wavelength_max,
+                          n_pixels=n_pixels, spacing=spacing, fill="edge",
+                          wavelength_unit=wavelength_unit),
+        ContinuumNormalizer(method="window", window=window,
+                            wavelength_unit=wavelength_unit),
+    )
+    return steps.fit_transform(batch)
+
+
+def load_task(task, home):
+    """Return (X batch, y, groups, stratify-by, kind) for one task."""
+    from spectra_sklearn import datasets
+
+    if task.startswith("smass2"):
+        bunch = datasets.fetch_smass2(data_home=home, download_if_missing=False)
+        X = _preprocess(bunch.data, wavelength_min=0.44, wavelength_max=0.92,
+                        n_pixels=97, spacing="linear", window=(0.54, 0.56))
+        y = np.asarray(bunch.target_main_group)
+        if task == "smass2-x":
+            y = np.where(y == "X", "X", "non-X")
+        return X, y, np.asarray(bunch.groups), y, "classification"
+    if task.startswith("spex"):
+        bunch = datasets.fetch_spex_prism(data_home=home, download_if_missing=False)
+        X = _preprocess(bunch.data, wavelength_min=0.65, wavelength_max=2.45,
+                        n_pixels=256, spacing="log", window=(1.2, 1.3))
+        letters = np.asarray(bunch.target_class)
+        if task == "spex-subtype":
+            y = np.asarray(bunch.frame["spectral_index"], dtype=float)
+            return X, y, np.asarray(bunch.groups), letters, "regression"
+        return X, letters, np.asarray(bunch.groups), letters, "classification"
+    if task == "miles":
+        bunch = datasets.fetch_miles(data_home=home, download_if_missing=False)
+        y = np.asarray(bunch.target)
+        classes, counts = np.unique(y, return_counts=True)
+        keep = np.isin(y, classes[counts >= 5])
+        X = _preprocess(bunch.data[np.flatnonzero(keep)], wavelength_min=3550,
+                        wavelength_max=7400, n_pixels=385, spacing="linear",
+                        window=(5450, 5550), wavelength_unit="Angstrom")
+        return X, y[keep], np.asarray(bunch.groups)[keep], y[keep], "classification"
+    raise ValueError(f"unknown task {task!r}; choose from {TASKS}")
+
+
+# Per-task CNN settings, the best of the runs measured (see the report of
+# issue 5): noise drawn from the uncertainties helps on the high-S/N SMASSII
+# spectra (weighted F1 0.962 vs 0.956 without) but hurts on SpeX, whose
+# spectra include low-S/N T dwarfs and telluric bands (letter accuracy 0.954
+# with vs 0.972 without; subtype MAE 1.22 vs 0.61).
+TASK_PARAMS = {
+    "smass2": {"noise_augmentation": 1.0},
+    "smass2-x": {"noise_augmentation": 1.0},
+}
+
+
+def make_model(kind, name, *, max_epochs, random_state=0, params=None):
+    from spectra_sklearn.nn import (
+        SpectrumCNNClassifier,
+        SpectrumCNNRegressor,
+        SpectrumRNNClassifier,
+    )
+
+    params = params or {}
+    if kind == "regression":
+        if name == "svc":
+            from sklearn.svm import SVR
+
+            return SVR(C=10.0).set_params(**params)
+        return SpectrumCNNRegressor(**{
+            "max_epochs": max_epochs, "random_state": random_state,
+            "shift_augmentation": 1.0, **params})
+    if name == "svc":
+        return SVC(C=10.0, gamma="scale", random_state=random_state).set_params(**params)
+    if name == "rnn":
+        return SpectrumRNNClassifier(**{
+            "max_epochs": max_epochs, "class_weight": "balanced",
+            "random_state": random_state, **params})
+    return SpectrumCNNClassifier(**{
+        "max_epochs": max_epochs, "class_weight": "balanced",
+        "shift_augmentation": 1.0, "random_state": random_state, **params})
+
+
+def cross_validate(model, X, y, groups, stratify, *, kind, n_splits=5, seed=0):
+    """Out-of-fold predictions and per-fold scores."""
+    cv = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
+    y_pred = np.empty(len(y), dtype=float if kind == "regression" else object)
+    per_fold = []
+    for train, test in cv.split(np.zeros(len(y)), stratify, groups):
+        fitted = clone(model).fit(X[train], y[train])
+        y_pred[test] = fitted.predict(X[test])
+        per_fold.append(test)
+    return y_pred, per_fold
+
+
+def score(task, y, y_pred, folds):
+    """(metric name, per-fold values) of a task."""
+    if task == "spex-subtype":
+        err = np.abs(y_pred - y)
+        return [("MAE [subtypes]", [err[f].mean() for f in folds]),
+                ("within ±1", [np.mean(err[f] <= 1) for f in folds])]
+    if task == "smass2":
+        return [("weighted F1", [f1_score(y[f], y_pred[f].astype(str), average="weighted")
+                                 for f in folds])]
+    if task == "smass2-x":
+        return [("F1(X)", [f1_score(y[f], y_pred[f].astype(str), pos_label="X")
+                           for f in folds])]
+    return [("accuracy", [accuracy_score(y[f], y_pred[f].astype(str)) for f in folds])]
+
+
+TARGETS = {
+    ("smass2", "weighted F1"): ">= 0.97",
+    ("smass2-x", "F1(X)"): ">= 0.95",
+    ("spex", "accuracy"): ">= 0.975",
+    ("spex-subtype", "MAE [subtypes]"): "<= 0.45",
+    ("spex-subtype", "within ±1"): ">= 0.93",
+    ("miles", "accuracy"): ">= 0.90",
+}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--data-home", default=None)
+    parser.add_argument("--tasks", default=",".join(TASKS),
+                        help=f"comma-separated subset of {','.join(TASKS)}")
+    parser.add_argument("--model", default="cnn", choices=["cnn", "rnn", "svc"])
+    parser.add_argument("--max-epochs", type=int, default=40)
+    parser.add_argument("--n-splits", type=int, default=5)
+    parser.add_argument("--params", default="",
+                        help="model parameters, e.g. 'use_ivar=True,n_filters=32'")
+    args = parser.parse_args(argv)
+    home = data_home(args.data_home)
+    params = {}
+    for item in filter(None, args.params.split(",")):
+        key, value = item.split("=", 1)
+        params[key.strip()] = ast.literal_eval(value.strip())
+    rows = []
+    for task in args.tasks.split(","):
+        start = time.perf_counter()
+        X, y, groups, stratify, kind = load_task(task, home)
+        task_params = {**TASK_PARAMS.get(task, {}), **params} if args.model == "cnn" \
+            else params
+        model = make_model(kind, args.model, max_epochs=args.max_epochs,
+                           params=task_params)
+        y_pred, folds = cross_validate(model, X, y, groups, stratify, kind=kind,
+                                       n_splits=args.n_splits)
+        seconds = time.perf_counter() - start
+        for metric, values in score(task, y, y_pred, folds):
+            rows.append([task, len(y), metric, float(np.mean(values)),
+                         float(np.std(values)), TARGETS.get((task, metric), "-"),
+                         seconds])
+            print(f"{task}: {metric} {np.mean(values):.3f} ± {np.std(values):.3f} "
+                  f"({seconds:.0f} s)", flush=True)
+    print_table(["task", "n", "metric", "mean", "std", "target", "seconds"], rows,
+                title=f"{args.model} {params or ''}, max_epochs={args.max_epochs}, "
+                      f"{args.n_splits}-fold StratifiedGroupKFold")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,224 @@
+"""Saving and loading fitted neural estimators without pickle.
+
+A saved estimator is a zip archive of two members:
+
+- ``params.json``: format tag, estimator class name, constructor parameters,
+  fitted attributes (arrays as lists with their dtype), the module arguments
+  and the training history;
+- ``weights.pt``: the module's ``state_dict`` written by :func:`torch.save`.
+
+:func:`load` parses the JSON, accepts only the estimator classes of
+:mod:`spectra_sklearn.nn` and optimizers of :mod:`torch.optim`, and reads the
+weights with ``torch.load(..., weights_only=True)``, which refuses anything but
+tensors and plain containers: loading a file never executes code from it
+(unlike :mod:`pickle` or :mod:`joblib`, which must only be used on trusted
+files).
+"""
+
+import io
+import json
+import os
+import zipfile
+
+import numpy as np
+import torch
+from skorch.history import History
+from sklearn.utils.validation import check_is_fitted
+
+from ._base import preserved_torch_rng, torch_threads
+
+__all__ = ["load", "save_estimator"]
+
+FORMAT = "spectra_sklearn.nn/1"
+_PARAMS = "params.json"
+_WEIGHTS = "weights.pt"
+
+
+def _registry():
+    from ._autoencoder import SpectrumAutoencoder
+    from ._cnn import SpectrumCNNClassifier
+    from ._regressor import SpectrumCNNRegressor
+    from ._rnn import SpectrumRNNClassifier
+
+    return {cls.__name__: cls for cls in (
+        SpectrumCNNClassifier, SpectrumCNNRegressor, SpectrumRNNClassifier,
+        SpectrumAutoencoder,
+    )}
+
+
+def _encode(value, what):
+    """A JSON-able form of ``value``; arrays and dicts are tagged."""
+    if isinstance(value, np.ndarray):
+        if value.dtype == object:
+            items = value.tolist()
+            if not all(isinstance(v, (str, int, float, bool)) for v in items):
+                raise ValueError(f"Cannot save {what}: it holds non-JSON objects.")
+            return {"__ndarray__": items, "dtype": "object"}
+        return {"__ndarray__": value.tolist(), "dtype": value.dtype.str}
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, dict):
+        return {"__dict__": [[_encode(k, what), _encode(v, what)] for k, v in value.items()]}
+    if isinstance(value, (list, tuple)):
+        return [_encode(v, what) for v in value]
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    raise ValueError(
+        f"Cannot save {what}={value!r} as JSON; save() stores numbers, strings, "
+        "lists and dicts (use pickle or joblib for other objects, on trusted files)."
+    )
+
+
+def _decode(value):
+    if isinstance(value, dict):
+        if "__ndarray__" in value:
+            dtype = np.dtype(value["dtype"])
+            if dtype.kind not in "biufUSO":
+                raise ValueError(f"Unsupported array dtype {dtype} in saved estimator.")
+            return np.asarray(value["__ndarray__"], dtype=dtype)
+        if "__dict__" in value:
+            return {_decode(k): _decode(v) for k, v in value["__dict__"]}
+        raise ValueError("Malformed saved estimator: unknown JSON object.")
+    if isinstance(value, list):
+        return [_decode(v) for v in value]
+    return value
+
+
+def _optimizer_name(optimizer):
+    name = getattr(optimizer, "__name__", None)
+    if name is None or getattr(torch.optim, name, None) is not optimizer:
+        raise ValueError(
+            f"Cannot save optimizer={optimizer!r}: save() stores only optimizers of "
+            "torch.optim by name (use pickle or joblib for others, on trusted files)."
+        )
+    return name
+
+
+def _optimizer_class(name):
+    optimizer = getattr(torch.optim, str(name), None)
+    if not (isinstance(optimizer, type) and issubclass(optimizer, torch.optim.Optimizer)):
+        raise ValueError(f"Saved estimator names an unknown optimizer {name!r}.")
+    return optimizer
+
+
+def save_estimator(estimator, path):
+    """Write ``estimator`` (fitted) to ``path``; see the module docstring."""
+    check_is_fitted(estimator)
+    params = estimator.get_params(deep=False)
+    params["optimizer"] = _optimizer_name(params["optimizer"])
+    if not (params.get("random_state") is None
+            or isinstance(params["random_state"], int)):
+        params["random_state"] = None  # a RandomState instance: not needed to predict
+    fitted = {
+        name: _encode(value, name)
+        for name, value in vars(estimator).items()
+        if name.endswith("_") and not name.startswith("_")
+        and name not in ("net_", "history_")
+    }
+    private = {name: _encode(getattr(estimator, name), name)
+               for name in ("_net_spec", "_y_1d") if hasattr(estimator, name)}
+    try:
+        history = json.loads(json.dumps(list(estimator.history_)))
+    except (TypeError, ValueError):
+        history = None
+    document = {
+        "format": FORMAT,
+        "estimator": type(estimator).__name__,
+        "params": {k: _encode(v, k) for k, v in params.items()},
+        "fitted": fitted,
+        "private": private,
+        "history": history,
+    }
+    weights = io.BytesIO()
+    torch.save(estimator.net_.module_.state_dict(), weights)
+    with zipfile.ZipFile(os.fspath(path), "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(_PARAMS, json.dumps(document))
+        archive.writestr(_WEIGHTS, weights.getvalue())
+
+
+def load(path):
+    """Load an estimator written by ``save``, never unpickling code.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A file written by the ``save`` method of an estimator of
+        :mod:`spectra_sklearn.nn`.
+
+    Returns
+    -------
+    estimator
+        The fitted estimator; its predictions equal those of the saved one.
+
+    Raises
+    ------
+    ValueError
+        If the file is not such an archive, names an estimator or optimizer
+        outside the allowed ones, or its weights hold anything but tensors
+        (e.g. a pickled object).
+
+    Examples
+    --------
+    >>> import numpy as np, tempfile, os
+    >>> from spectra_sklearn.nn import SpectrumCNNClassifier, load
+    >>> X = np.random.default_rng(0).normal(size=(20, 16))
+    >>> y = np.repeat(["a", "b"], 10)
+    >>> clf = SpectrumCNNClassifier(max_epochs=2, n_filters=4, random_state=0).fit(X, y)
+    >>> path = os.path.join(tempfile.mkdtemp(), "model.zip")
+    >>> clf.save(path)
+    >>> bool(np.array_equal(load(path).predict_proba(X), clf.predict_proba(X)))
+    True
+    """
+    path = os.fspath(path)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            document = json.loads(archive.read(_PARAMS).decode("utf-8"))
+            weights = archive.read(_WEIGHTS)
+    except (zipfile.BadZipFile, KeyError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(
+            f"{path!r} is not an estimator saved by spectra_sklearn.nn (expected a zip "
+            f"archive with {_PARAMS} and {_WEIGHTS}): {exc}"
+        ) from None
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        raise ValueError(f"{path!r}: unknown format {document.get('format')!r}; "
+                         f"expected {FORMAT!r}.")
+    registry = _registry()
+    name = document.get("estimator")
+    if name not in registry:
+        raise ValueError(f"{path!r} names estimator {name!r}; loadable are "
+                         f"{sorted(registry)}.")
+    cls = registry[name]
+    params = {k: _decode(v) for k, v in document["params"].items()}
+    params["optimizer"] = _optimizer_class(params["optimizer"])
+    estimator = cls(**params)
+    estimator._validate_params()
+    for attr, value in document["fitted"].items():
+        if not attr.endswith("_") or attr.startswith("_"):
+            raise ValueError(f"{path!r}: unexpected fitted attribute {attr!r}.")
+        setattr(estimator, attr, _decode(value))
+    for attr, value in document["private"].items():
+        if attr not in ("_net_spec", "_y_1d"):
+            raise ValueError(f"{path!r}: unexpected attribute {attr!r}.")
+        setattr(estimator, attr, _decode(value))
+    try:
+        state = torch.load(io.BytesIO(weights), map_location=estimator.device,
+                           weights_only=True)
+    except Exception as exc:  # torch raises UnpicklingError or RuntimeError
+        raise ValueError(
+            f"{path!r}: the weights hold something other than tensors and were not "
+            f"loaded ({type(exc).__name__}: {str(exc).splitlines()[0]})."
+        ) from None
+    net = estimator._make_net(
+        estimator._net_class, estimator._module_class,
+        module_params=estimator._net_spec["module_params"],
+        criterion=estimator._criterion,
+    )
+    with torch_threads(estimator.n_threads), preserved_torch_rng(estimator.device):
+        net.initialize()
+    net.module_.load_state_dict(state)
+    net.module_.eval()
+    if document.get("history") is not None:
+        net.history = History(document["history"])
+    estimator.net_ = net
+    estimator.history_ = net.history
+    return estimator

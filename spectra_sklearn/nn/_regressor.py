@@ -1,0 +1,195 @@
+"""The residual 1-D CNN for continuous (and multi-output) targets."""
+
+import numpy as np
+import torch
+from skorch import NeuralNetRegressor
+from sklearn.base import RegressorMixin, _fit_context
+from sklearn.utils.validation import check_is_fitted
+
+from ._base import BaseSpectrumNet, as_float32
+from ._cnn import CONV_CONSTRAINTS, CONV_PARAMS_DOC, FIT_PARAMS_DOC, ConvNetParamsMixin
+
+__all__ = ["SpectrumCNNRegressor"]
+
+
+class SpectrumCNNRegressor(RegressorMixin, ConvNetParamsMixin, BaseSpectrumNet):
+    __doc__ = """Predict continuous quantities of spectra with a residual 1-D CNN.
+
+    The network of :class:`SpectrumCNNClassifier` (same trunk, same
+    parameters) with one linear output per target, trained on the mean
+    squared error of the standardised targets (each target minus its mean,
+    divided by its standard deviation, so Teff in K and [Fe/H] in dex weigh
+    alike). For a spectral subtype as a number, or several stellar
+    parameters at once (Teff, log g, [Fe/H]) as a 2-D ``y``.
+
+    Parameters
+    ----------
+{conv}{fit}
+    Attributes
+    ----------
+    n_features_in_ : int
+        Number of pixels (features) seen during ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during ``fit``, when ``X`` has string column
+        names.
+    n_outputs_ : int
+        Number of targets.
+    y_mean_, y_scale_ : ndarray of shape (n_outputs_,)
+        Mean and standard deviation (1 where 0) of the training targets.
+    net_ : skorch.NeuralNetRegressor
+        The trained net.
+    history_ : skorch.History
+        Per-epoch record of the training.
+    n_iter_ : int
+        Number of epochs run.
+
+    See Also
+    --------
+    SpectrumCNNClassifier : The same network for class labels.
+
+    References
+    ----------
+    .. [1] S. Fabbro, K. A. Venn, T. O'Briain et al., "An application of deep
+       learning in the analysis of stellar spectra", MNRAS 475, 2978-2993
+       (2018), doi:10.1093/mnras/stx3298.
+
+    Examples
+    --------
+    The depth of an absorption line, from 40-pixel synthetic spectra:
+
+    >>> import numpy as np
+    >>> from spectra_sklearn.nn import SpectrumCNNRegressor
+    >>> rng = np.random.default_rng(0)
+    >>> depth = rng.uniform(0.1, 0.9, 120)
+    >>> pixels = np.arange(40)
+    >>> X = 1 - depth[:, None] * np.exp(-0.5 * ((pixels - 20) / 3) ** 2)
+    >>> X += rng.normal(0, 0.02, X.shape)
+    >>> reg = SpectrumCNNRegressor(n_filters=8, max_epochs=20, random_state=0)
+    >>> reg = reg.fit(X, depth)
+    >>> reg.predict(X[:3]).shape
+    (3,)
+    >>> float(reg.score(X, depth)) > 0.8
+    True
+    """.format(conv=CONV_PARAMS_DOC, fit=FIT_PARAMS_DOC.format(stratified=""))
+
+    _parameter_constraints: dict = {
+        **BaseSpectrumNet._parameter_constraints,
+        **CONV_CONSTRAINTS,
+    }
+    _multi_output = True
+    _net_class = NeuralNetRegressor
+    _criterion = torch.nn.MSELoss
+    _y_numeric = True
+
+    def __init__(
+        self,
+        *,
+        n_filters=16,
+        kernel_size=7,
+        n_blocks=3,
+        dilation=2,
+        pooled_length=16,
+        dropout=0.1,
+        use_ivar=False,
+        noise_augmentation=0.0,
+        shift_augmentation=0.0,
+        lr=1e-3,
+        lr_schedule="cosine",
+        max_epochs=30,
+        batch_size=64,
+        optimizer=torch.optim.AdamW,
+        weight_decay=1e-2,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=5,
+        input_scaling="dataset",
+        random_state=None,
+        device="cpu",
+        n_threads=1,
+        verbose=0,
+    ):
+        self.n_filters = n_filters
+        self.kernel_size = kernel_size
+        self.n_blocks = n_blocks
+        self.dilation = dilation
+        self.pooled_length = pooled_length
+        self.dropout = dropout
+        self.use_ivar = use_ivar
+        self.noise_augmentation = noise_augmentation
+        self.shift_augmentation = shift_augmentation
+        self.lr = lr
+        self.lr_schedule = lr_schedule
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.optimizer = optimizer
+        self.weight_decay = weight_decay
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.input_scaling = input_scaling
+        self.random_state = random_state
+        self.device = device
+        self.n_threads = n_threads
+        self.verbose = verbose
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y):
+        """Train the network on spectra ``X`` with targets ``y``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_spectra, n_pixels) or SpectrumBatch
+            Flux on a common wavelength grid, one spectrum per row, or a
+            :class:`~spectra_sklearn.SpectrumBatch` on a common grid.
+        y : array-like of shape (n_spectra,) or (n_spectra, n_targets)
+            Finite numeric targets.
+
+        Returns
+        -------
+        self : SpectrumCNNRegressor
+            The fitted estimator.
+
+        Raises
+        ------
+        ValueError
+            If ``X`` or ``y`` hold NaN or infinite values, or if a parameter
+            is out of range.
+        """
+        X_net, y, shift, scale = self._prepare_fit(X, y)
+        y = np.asarray(y, dtype=np.float64)
+        self._y_1d = y.ndim == 1
+        y2 = y.reshape(len(y), -1)
+        self.n_outputs_ = y2.shape[1]
+        self.y_mean_ = y2.mean(axis=0)
+        std = y2.std(axis=0)
+        self.y_scale_ = np.where(std > 0, std, 1.0)
+        self.net_ = self._fit_net(
+            self._net_class, self._module_class, X_net,
+            as_float32((y2 - self.y_mean_) / self.y_scale_),
+            module_params=self._module_params(self.n_outputs_, shift, scale),
+            criterion=self._criterion,
+        )
+        self._set_fit_attributes()
+        return self
+
+    def predict(self, X):
+        """Predicted targets.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_spectra, n_pixels) or SpectrumBatch
+            Flux on the wavelength grid seen in ``fit``.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_spectra,) or (n_spectra, n_targets)
+            1-D when ``y`` was 1-D in ``fit``.
+        """
+        check_is_fitted(self)
+        out = self._forward(self._prepare_predict(X)) * self.y_scale_ + self.y_mean_
+        return out.ravel() if self._y_1d else out

@@ -1,0 +1,192 @@
+"""Saving and loading the neural estimators: pickle, joblib and the safe format."""
+
+import io
+import json
+import pickle
+import zipfile
+
+import joblib
+import numpy as np
+import pytest
+import torch
+from sklearn.base import clone
+
+from spectra_sklearn.nn import (
+    SpectrumAutoencoder,
+    SpectrumCNNClassifier,
+    SpectrumCNNRegressor,
+    SpectrumRNNClassifier,
+    load,
+)
+
+
+def _data(n_spectra=40, n_pixels=24, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(1.0, 0.1, (n_spectra, n_pixels))
+    y = np.where(np.arange(n_spectra) % 2 == 0, "C", "S")
+    X[y == "C", 5:9] -= 0.4
+    return X, y
+
+
+def _outputs(est, X):
+    if hasattr(est, "predict_proba"):
+        return est.predict_proba(X)
+    if hasattr(est, "transform"):
+        return np.column_stack([est.transform(X), est.score_samples(X)])
+    return est.predict(X)
+
+
+ESTIMATORS = [
+    SpectrumCNNClassifier(max_epochs=2, n_filters=4, class_weight={"C": 2.0},
+                          random_state=0),
+    SpectrumCNNRegressor(max_epochs=2, n_filters=4, random_state=0),
+    SpectrumRNNClassifier(max_epochs=2, hidden_size=4, optimizer=torch.optim.SGD,
+                          random_state=0),
+    SpectrumAutoencoder(max_epochs=2, n_filters=4, n_components=2, random_state=0),
+    SpectrumAutoencoder(architecture="dense", max_epochs=2, hidden_size=8,
+                        n_components=2, random_state=0),
+]
+
+
+def _fit(est, X, y):
+    est = clone(est)
+    if isinstance(est, SpectrumCNNRegressor):
+        return est.fit(X, np.column_stack([(y == "C") * 1.0, X[:, 0]]))
+    if isinstance(est, SpectrumAutoencoder):
+        return est.fit(X)
+    return est.fit(X, y)
+
+
+@pytest.fixture(scope="module", params=ESTIMATORS, ids=lambda e: type(e).__name__)
+def fitted(request):
+    X, y = _data()
+    return _fit(request.param, X, y)
+
+
+def test_pickle_and_joblib_round_trip(fitted, tmp_path):
+    X, _ = _data(seed=1)
+    expected = _outputs(fitted, X)
+    np.testing.assert_array_equal(_outputs(pickle.loads(pickle.dumps(fitted)), X), expected)
+    joblib.dump(fitted, tmp_path / "model.joblib")
+    np.testing.assert_array_equal(_outputs(joblib.load(tmp_path / "model.joblib"), X),
+                                  expected)
+
+
+def test_save_load_gives_identical_outputs(fitted, tmp_path):
+    X, _ = _data(seed=1)
+    path = tmp_path / "model.zip"
+    fitted.save(path)
+    loaded = load(path)
+    assert type(loaded) is type(fitted)
+    assert loaded.get_params() == fitted.get_params()
+    np.testing.assert_array_equal(_outputs(loaded, X), _outputs(fitted, X))
+    assert loaded.n_features_in_ == fitted.n_features_in_
+    assert len(loaded.history_) == len(fitted.history_)
+    if hasattr(fitted, "classes_"):
+        np.testing.assert_array_equal(loaded.classes_, fitted.classes_)
+        assert loaded.classes_.dtype == fitted.classes_.dtype
+    if hasattr(fitted, "predict"):
+        np.testing.assert_array_equal(loaded.predict(X), fitted.predict(X))
+
+
+def test_save_keeps_feature_names(tmp_path):
+    pd = pytest.importorskip("pandas")
+    X, y = _data()
+    frame = pd.DataFrame(X, columns=[f"w{i}" for i in range(X.shape[1])])
+    clf = SpectrumCNNClassifier(max_epochs=1, n_filters=2).fit(frame, y)
+    clf.save(tmp_path / "m.zip")
+    np.testing.assert_array_equal(load(tmp_path / "m.zip").feature_names_in_,
+                                  clf.feature_names_in_)
+
+
+def test_save_unfitted_raises(tmp_path):
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        SpectrumCNNClassifier().save(tmp_path / "m.zip")
+
+
+def test_save_refuses_optimizer_outside_torch_optim(tmp_path):
+    X, y = _data()
+
+    class MyAdam(torch.optim.Adam):
+        pass
+
+    clf = SpectrumCNNClassifier(max_epochs=1, n_filters=2, optimizer=MyAdam).fit(X, y)
+    with pytest.raises(ValueError, match="only optimizers of torch.optim"):
+        clf.save(tmp_path / "m.zip")
+
+
+class _Payload:
+    """Unpickling this runs ``marker.write_text`` -- what load must never do."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (_write_marker, (str(self.marker),))
+
+
+def _write_marker(path):
+    with open(path, "w") as f:
+        f.write("code ran")
+    return {}
+
+
+def _rewrite(source, target, *, params=None, weights=None):
+    with zipfile.ZipFile(source) as archive:
+        document = json.loads(archive.read("params.json"))
+        original_weights = archive.read("weights.pt")
+    if params is not None:
+        params(document)
+    with zipfile.ZipFile(target, "w") as archive:
+        archive.writestr("params.json", json.dumps(document))
+        archive.writestr("weights.pt", original_weights if weights is None else weights)
+
+
+@pytest.fixture
+def saved(tmp_path):
+    X, y = _data()
+    path = tmp_path / "good.zip"
+    SpectrumCNNClassifier(max_epochs=1, n_filters=2).fit(X, y).save(path)
+    return path
+
+
+@pytest.mark.parametrize("how", ["pickle", "torch.save"])
+def test_load_refuses_pickled_code_in_the_weights(saved, tmp_path, how):
+    marker = tmp_path / "marker.txt"
+    buffer = io.BytesIO()
+    if how == "pickle":
+        pickle.dump(_Payload(marker), buffer)
+    else:
+        torch.save({"x": _Payload(marker)}, buffer)
+    bad = tmp_path / "bad.zip"
+    _rewrite(saved, bad, weights=buffer.getvalue())
+    with pytest.raises(ValueError, match="other than tensors"):
+        load(bad)
+    assert not marker.exists()
+
+
+def test_load_refuses_a_pickle_file(tmp_path):
+    marker = tmp_path / "marker.txt"
+    path = tmp_path / "model.pkl"
+    path.write_bytes(pickle.dumps(_Payload(marker)))
+    with pytest.raises(ValueError, match="not an estimator saved by"):
+        load(path)
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (lambda d: d.update(estimator="Popen"), "names estimator 'Popen'"),
+        (lambda d: d["params"].update(optimizer="__builtins__"), "unknown optimizer"),
+        (lambda d: d.update(format="other/9"), "unknown format"),
+        (lambda d: d["fitted"].update(__class__="x"), "unexpected fitted attribute"),
+    ],
+)
+def test_load_refuses_tampered_parameters(saved, tmp_path, edit, message):
+    bad = tmp_path / "bad.zip"
+    _rewrite(saved, bad, params=edit)
+    with pytest.raises(ValueError, match=message):
+        load(bad)

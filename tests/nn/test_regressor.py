@@ -1,0 +1,88 @@
+"""Tests for spectra_sklearn.nn.SpectrumCNNRegressor."""
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.model_selection import GridSearchCV
+
+from spectra_sklearn.nn import SpectrumCNNRegressor
+
+FAST = dict(max_epochs=25, n_filters=8, batch_size=32, lr=3e-3)
+
+
+def _line_spectra(n_spectra=120, n_pixels=40, seed=0):
+    """A Gaussian absorption line whose depth and position are the targets."""
+    rng = np.random.default_rng(seed)
+    depth = rng.uniform(0.2, 0.8, n_spectra)
+    centre = rng.uniform(12, 28, n_spectra)
+    pixels = np.arange(n_pixels)
+    flux = 1 - depth[:, None] * np.exp(-0.5 * ((pixels - centre[:, None]) / 2.5) ** 2)
+    flux += rng.normal(0, 0.02, flux.shape)
+    return flux, depth, centre
+
+
+@pytest.fixture(scope="module")
+def data():
+    return _line_spectra()
+
+
+def test_single_target_learns_line_depth(data):
+    X, depth, _ = data
+    reg = SpectrumCNNRegressor(random_state=0, **FAST).fit(X, depth)
+    X_new, depth_new, _ = _line_spectra(n_spectra=60, seed=1)
+    prediction = reg.predict(X_new)
+    assert prediction.shape == (60,)
+    assert reg.n_outputs_ == 1
+    # a constant predictor has R^2 = 0
+    assert reg.score(X_new, depth_new) > 0.7
+
+
+def test_multi_output_targets_on_their_own_scales(data):
+    """Targets of very different scale (like Teff in K and [Fe/H] in dex) are
+    standardised, so both are learned."""
+    X, depth, centre = data
+    y = np.column_stack([depth, 1000.0 * centre])
+    reg = SpectrumCNNRegressor(random_state=0, **FAST).fit(X, y)
+    assert reg.n_outputs_ == 2
+    np.testing.assert_allclose(reg.y_mean_, y.mean(axis=0))
+    X_new, depth_new, centre_new = _line_spectra(n_spectra=60, seed=1)
+    prediction = reg.predict(X_new)
+    assert prediction.shape == (60, 2)
+    for k, truth in enumerate([depth_new, 1000.0 * centre_new]):
+        r2 = 1 - np.sum((prediction[:, k] - truth) ** 2) / np.sum(
+            (truth - truth.mean()) ** 2)
+        assert r2 > 0.6, k
+
+
+def test_column_vector_target_gives_column_predictions(data):
+    X, depth, _ = data
+    reg = SpectrumCNNRegressor(max_epochs=1, n_filters=4).fit(X, depth[:, None])
+    assert reg.predict(X[:5]).shape == (5, 1)
+
+
+def test_nan_target_raises(data):
+    X, depth, _ = data
+    depth = depth.copy()
+    depth[0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        SpectrumCNNRegressor(max_epochs=1).fit(X, depth)
+
+
+def test_determinism_and_clone(data):
+    X, depth, _ = data
+    a = SpectrumCNNRegressor(random_state=5, max_epochs=3, n_filters=4).fit(X, depth)
+    b = clone(a).fit(X, depth)
+    np.testing.assert_array_equal(a.predict(X), b.predict(X))
+
+
+def test_grid_search_over_module_parameter(data):
+    X, depth, _ = data
+    search = GridSearchCV(
+        SpectrumCNNRegressor(random_state=0, max_epochs=4, batch_size=32),
+        {"n_filters": [2, 6], "kernel_size": [3, 5]}, cv=2,
+    ).fit(X, depth)
+    assert set(search.best_params_) == {"n_filters", "kernel_size"}
+    module = search.best_estimator_.net_.module_
+    first_conv = module.trunk.blocks[0].body[0][1]
+    assert first_conv.out_channels == search.best_params_["n_filters"]
+    assert first_conv.kernel_size == (search.best_params_["kernel_size"],)
