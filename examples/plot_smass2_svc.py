@@ -24,9 +24,12 @@ several spectra of an object are combined (other surveys, repeated nights).
 
 The data are read from the data home (``--data-home``, else
 ``$SPECTRA_SKLEARN_DATA``, else ``~/spectra_sklearn_data``; downloaded from the
-survey site when missing). Run it with ``python examples/plot_smass2_svc.py``;
-it takes well under a minute and writes ``smass2_confusion_matrix.png`` to
-``--output-dir`` (default ``./example_output``).
+survey site when missing). Run it with ``python examples/plot_smass2_svc.py
+[--quick]``; it takes well under a minute and writes
+``smass2_confusion_matrix.png`` to ``--output-dir`` (default
+``./example_output``; an existing file is kept unless ``--force`` is given).
+``--quick`` (or ``SPECTRA_SKLEARN_EXAMPLES_QUICK=1``) searches a 2-point grid
+over 3 outer folds, to check that everything runs.
 """
 
 # %%
@@ -57,12 +60,22 @@ from sklearn.svm import SVC
 
 from spectra_sklearn.datasets import fetch_smass2
 from spectra_sklearn.preprocessing import ContinuumNormalizer, SpectralResampler
+from spectra_sklearn.utils import atomic_write
 
 parser = argparse.ArgumentParser(description="SMASSII main-group SVC example")
 parser.add_argument("--data-home", default=None)
 parser.add_argument("--output-dir", type=Path, default=Path("example_output"))
+parser.add_argument("--quick", action="store_true",
+                    default=bool(os.environ.get("SPECTRA_SKLEARN_EXAMPLES_QUICK")),
+                    help="2-point grid, 3 outer folds: a smoke test")
+parser.add_argument("--force", action="store_true", help="overwrite existing output files")
 args, _ = parser.parse_known_args()
 args.output_dir.mkdir(parents=True, exist_ok=True)
+OUTPUT = args.output_dir / "smass2_confusion_matrix.png"
+if OUTPUT.exists() and not args.force:
+    sys.exit(f"{OUTPUT} exists; pass --force to overwrite it or choose another --output-dir.")
+if args.quick:
+    print("QUICK MODE: 2-point grid, 3 outer folds -- the numbers below are not results.")
 
 # %%
 # The data
@@ -92,6 +105,8 @@ pipeline = make_pipeline(
     SVC(class_weight="balanced"),
 )
 param_grid = {"svc__C": [1.0, 10.0, 100.0], "svc__gamma": ["scale", 0.003, 0.03]}
+if args.quick:
+    param_grid = {"svc__C": [1.0, 10.0]}
 
 # %%
 # Nested, group-aware cross-validation
@@ -99,7 +114,7 @@ param_grid = {"svc__C": [1.0, 10.0, 100.0], "svc__gamma": ["scale", 0.003, 0.03]
 # With metadata routing on, ``groups`` passed in ``params`` reaches both the
 # outer splitter and, through GridSearchCV.fit, the inner one.
 inner = StratifiedGroupKFold(n_splits=3, shuffle=True, random_state=0)
-outer = StratifiedGroupKFold(n_splits=5, shuffle=True, random_state=1)
+outer = StratifiedGroupKFold(n_splits=3 if args.quick else 5, shuffle=True, random_state=1)
 with sklearn.config_context(enable_metadata_routing=True):
     search = GridSearchCV(pipeline, param_grid, cv=inner, n_jobs=1)
     result = cross_validate(
@@ -110,7 +125,7 @@ with sklearn.config_context(enable_metadata_routing=True):
 
 for k, fitted in enumerate(result["estimator"], start=1):
     best = fitted.best_params_
-    print(f"outer fold {k}: C={best['svc__C']:g} gamma={best['svc__gamma']} "
+    print(f"outer fold {k}: C={best['svc__C']:g} gamma={best.get('svc__gamma', 'scale')} "
           f"(inner accuracy {fitted.best_score_:.3f}) -> "
           f"test accuracy {result['test_accuracy'][k - 1]:.3f}")
 acc = result["test_accuracy"]
@@ -134,7 +149,7 @@ labels = ["C", "S", "X", "Other"]
 fig, ax = plt.subplots(figsize=(4.8, 4.2), layout="constrained")
 ConfusionMatrixDisplay.from_predictions(y, y_pred, labels=labels, ax=ax, colorbar=False)
 ax.set_title("SMASSII main groups, nested CV (SVC)")
-path = args.output_dir / "smass2_confusion_matrix.png"
-fig.savefig(path, dpi=110)
-print(f"wrote {path}")
+with atomic_write(OUTPUT, "wb", overwrite=args.force) as f:
+    fig.savefig(f, format="png", dpi=110)
+print(f"wrote {OUTPUT}")
 plt.show()

@@ -20,9 +20,11 @@ Some objects were observed more than once, so the folds are split by object
 (``SOURCE_KEY``) with :class:`~sklearn.model_selection.StratifiedGroupKFold`:
 no star is in both the training and the test set.
 
-Run it with ``python examples/plot_spex_mlt.py [--output-dir DIR]``; the
-figures go to ``DIR`` (default ``./example_output``). It takes about a minute
-on one core.
+Run it with ``python examples/plot_spex_mlt.py [--quick] [--output-dir DIR]``;
+the figures go to ``DIR`` (default ``./example_output``; existing files are
+kept unless ``--force`` is given). It takes about a minute on one core;
+``--quick`` (or ``SPECTRA_SKLEARN_EXAMPLES_QUICK=1``) trains for 3 epochs on 3
+folds, to check that everything runs -- its numbers are not results.
 """
 
 # %%
@@ -49,11 +51,32 @@ from spectra_sklearn.datasets import load_spex_sample
 from spectra_sklearn.io import SpectrumReader
 from spectra_sklearn.nn import SpectrumCNNClassifier
 from spectra_sklearn.preprocessing import ContinuumNormalizer, SpectralResampler
+from spectra_sklearn.utils import atomic_write
 
 parser = argparse.ArgumentParser(description="SpeX M/L/T classification example")
 parser.add_argument("--output-dir", type=Path, default=Path("example_output"))
+parser.add_argument("--quick", action="store_true",
+                    default=bool(os.environ.get("SPECTRA_SKLEARN_EXAMPLES_QUICK")),
+                    help="3 epochs, 3 folds: a smoke test, not a result")
+parser.add_argument("--force", action="store_true", help="overwrite existing output files")
 args, _ = parser.parse_known_args()
+OUTPUTS = ["spex_class_means.png", "spex_confusion_matrix.png"]
 args.output_dir.mkdir(parents=True, exist_ok=True)
+existing = [name for name in OUTPUTS if (args.output_dir / name).exists()]
+if existing and not args.force:
+    sys.exit(f"{args.output_dir} already holds {', '.join(existing)}; "
+             "pass --force to overwrite them or choose another --output-dir.")
+if args.quick:
+    print("QUICK MODE: 3 epochs, 3 folds -- the numbers below are not results.")
+
+
+def save(fig, name):
+    """Write a figure atomically (never a half-written PNG)."""
+    path = args.output_dir / name
+    with atomic_write(path, "wb", overwrite=args.force) as f:
+        fig.savefig(f, format="png", dpi=110)
+    print(f"wrote {path}")
+
 
 # %%
 # The data: file paths, letter classes and the object of each spectrum
@@ -81,7 +104,8 @@ pipeline = make_pipeline(
     SpectralResampler(wavelength_min=0.65, wavelength_max=2.45, n_pixels=256,
                       spacing="log", wavelength_unit="um", fill="edge"),
     ContinuumNormalizer(method="window", window=(1.2, 1.3), wavelength_unit="um"),
-    SpectrumCNNClassifier(max_epochs=40, class_weight="balanced", random_state=0,
+    SpectrumCNNClassifier(max_epochs=3 if args.quick else 40, class_weight="balanced",
+                          random_state=0,
                           n_threads=1),
 )
 print(pipeline)
@@ -89,10 +113,12 @@ print(pipeline)
 # %%
 # Group-aware cross-validation
 # ----------------------------
-cv = StratifiedGroupKFold(n_splits=5, shuffle=True, random_state=0)
+n_splits = 3 if args.quick else 5
+cv = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=0)
 scores = cross_val_score(pipeline, X, y, groups=groups, cv=cv)
 print("fold accuracies:", np.round(scores, 3))
-print(f"accuracy: {scores.mean():.3f} ± {scores.std():.3f} (5 folds, split by object)")
+print(f"accuracy: {scores.mean():.3f} ± {scores.std():.3f} ({n_splits} folds, split by object)"
+      + (" [QUICK]" if args.quick else ""))
 
 # %%
 # What the network sees: class-mean normalised spectra
@@ -115,9 +141,7 @@ ax.set_ylabel("flux / median flux at 1.2-1.3 µm")
 ax.set_ylim(0, 1.6)
 ax.set_title("SpeX sample: class mean ± 16-84 % spread")
 ax.legend()
-path = args.output_dir / "spex_class_means.png"
-fig.savefig(path, dpi=110)
-print(f"wrote {path}")
+save(fig, "spex_class_means.png")
 
 # %%
 # Where the mistakes are: out-of-fold confusion matrix
@@ -129,7 +153,5 @@ fig, ax = plt.subplots(figsize=(4.5, 4), layout="constrained")
 ConfusionMatrixDisplay.from_predictions(y, y_pred, labels=["M", "L", "T"], ax=ax,
                                         colorbar=False)
 ax.set_title("SpeX sample, out-of-fold predictions")
-path = args.output_dir / "spex_confusion_matrix.png"
-fig.savefig(path, dpi=110)
-print(f"wrote {path}")
+save(fig, "spex_confusion_matrix.png")
 plt.show()

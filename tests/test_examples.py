@@ -1,0 +1,149 @@
+"""The example scripts run end to end, in their ``--quick`` mode, on the real data.
+
+Each example runs in a fresh interpreter with ``-W error`` (as pytest's
+``filterwarnings = error``), its data home set to the ``shared_data`` folder
+and its figures written to a temporary folder. The quick modes subsample and
+train for a few epochs, so the scores are only checked to be well above
+chance, never against the full-run numbers.
+"""
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def run_example(name, out, data_home=None, *extra):
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MPLBACKEND": "Agg"}
+    env.pop("SPECTRA_SKLEARN_EXAMPLES_QUICK", None)
+    if data_home is not None:
+        env["SPECTRA_SKLEARN_DATA"] = str(data_home)
+    return subprocess.run(
+        [sys.executable, "-W", "error", str(EXAMPLES / name), "--quick", "--output-dir",
+         str(out), *extra],
+        env=env, capture_output=True, text=True, timeout=600, cwd=out.parent,
+    )
+
+
+def check_run(result, out, pngs):
+    assert result.returncode == 0, f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}"
+    assert "QUICK" in result.stdout
+    for name in pngs:
+        assert (out / name).read_bytes()[:8] == PNG_MAGIC, name
+
+
+def table_score(stdout, *cells):
+    """The first 'mean ± std' (or plain number) after the given cells of a table row."""
+    pattern = r"\s+".join(re.escape(c) for c in cells) + r"\s+(?:\S+\s+)*?(\d\.\d+)"
+    match = re.search(pattern, stdout)
+    assert match, f"no row {cells!r} in:\n{stdout}"
+    return float(match.group(1))
+
+
+def needs(data_home, *folders):
+    missing = [f for f in folders if not (data_home / f).is_dir()]
+    if missing:
+        pytest.skip(f"data folders {missing} not in {data_home}")
+
+
+def test_asteroid_taxonomy_example(shared_data, tmp_path):
+    needs(shared_data, "smass2", "demeo2009", "mahlke2022")
+    out = tmp_path / "out"
+    result = run_example("plot_asteroid_taxonomy.py", out, shared_data)
+    check_run(result, out, ["asteroid_confusion_matrices.png", "asteroid_latent_space.png",
+                            "asteroid_cross_survey.png"])
+    # the seed-style baseline is printed beside every supervised score
+    for model, seed in [("SVM", "0.958"), ("MLP", "0.960"), ("CNN", "0.965")]:
+        assert re.search(rf"C/S/X/Other\s+{model}\s+weighted F1\s+\S+ ± \S+\s+\S+ ± \S+\s+{seed}",
+                         result.stdout), result.stdout
+    # four balanced classes: chance is 0.25; the tuned SVM must be far above it
+    assert table_score(result.stdout, "C/S/X/Other", "SVM", "weighted F1") > 0.6
+    assert "ARI vs C/S/X/Other" in result.stdout
+    assert "SMASSII -> DeMeo 2009" in result.stdout
+
+
+def test_spex_subtypes_example(shared_data, tmp_path):
+    needs(shared_data, "spex_prism")
+    out = tmp_path / "out"
+    result = run_example("plot_spex_subtypes.py", out, shared_data)
+    check_run(result, out, ["spex_subtype_regression.png", "spex_letter_confusion_matrix.png"])
+    assert table_score(result.stdout, "5-NN") > 0.6  # three balanced classes
+    # 1-NN subtype error far below that of guessing the mean type (~7 subtypes)
+    assert table_score(result.stdout, "1-NN") < 3.0
+    assert re.search(r"1-NN\s+\S+ ± \S+\s+0\.59\s+\S+ ± \S+\s+0\.89", result.stdout)
+
+
+def test_stellar_mk_types_example(shared_data, tmp_path):
+    needs(shared_data, "miles", "sdss_templates")
+    out = tmp_path / "out"
+    result = run_example("plot_stellar_mk_types.py", out, shared_data)
+    check_run(result, out, ["mk_class_means.png", "mk_templates_confusion_matrix.png"])
+    # MILES -> SDSS templates, 7 classes (chance about 0.2)
+    match = re.search(r"MK class, SVM \(tuned\): MILES CV (\S+) ± \S+, MILES -> templates (\S+)",
+                      result.stdout)
+    assert match, result.stdout
+    assert float(match.group(1)) > 0.5 and float(match.group(2)) > 0.5
+
+
+def test_spitzer_irs_example(shared_data, tmp_path):
+    needs(shared_data, "cassis_irs")
+    out = tmp_path / "out"
+    result = run_example("plot_spitzer_irs.py", out, shared_data)
+    assert result.returncode == 0, f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}"
+    assert (out / "irs_local_spectra.png").read_bytes()[:8] == PNG_MAGIC
+    assert re.search(r"CASSIS grid: \d+ pixels, 5\.\d+-37\.\d+ µm", result.stdout)
+    predictions = out / "predictions.csv"
+    if "SKIPPED" in result.stdout:
+        # offline: the labelled spectra are not in the data home, so no model
+        # and no predictions -- and the example says so
+        assert "network needed" in result.stdout
+        assert "NOT written" in result.stdout
+        assert not predictions.exists()
+    else:
+        lines = predictions.read_text().splitlines()
+        assert lines[0].endswith("predicted_class,probability")
+        assert all(0.0 <= float(row.rsplit(",", 1)[1]) <= 1.0 for row in lines[1:])
+
+
+def test_smass2_svc_example(shared_data, tmp_path):
+    needs(shared_data, "smass2")
+    out = tmp_path / "out"
+    result = run_example("plot_smass2_svc.py", out, shared_data)
+    check_run(result, out, ["smass2_confusion_matrix.png"])
+    match = re.search(r"nested accuracy: (\S+) ±", result.stdout)
+    assert match and float(match.group(1)) > 0.6, result.stdout
+
+
+def test_spex_mlt_example(tmp_path):
+    # the built-in sample: no data home needed
+    out = tmp_path / "out"
+    result = run_example("plot_spex_mlt.py", out)
+    check_run(result, out, ["spex_class_means.png", "spex_confusion_matrix.png"])
+    assert re.search(r"accuracy: \S+ ± \S+ \(3 folds, split by object\)", result.stdout)
+
+
+def test_examples_keep_existing_outputs_without_force(shared_data, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    figure = out / "smass2_confusion_matrix.png"
+    figure.write_bytes(b"the user's own file")
+    result = run_example("plot_smass2_svc.py", out, shared_data)
+    assert result.returncode != 0
+    assert "--force" in result.stderr and str(figure) in result.stderr
+    assert figure.read_bytes() == b"the user's own file"
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in EXAMPLES.glob("plot_*.py")))
+def test_example_has_docstring_and_options(name):
+    source = (EXAMPLES / name).read_text(encoding="utf-8")
+    title, underline = source.split('"""')[1].strip().splitlines()[:2]
+    assert title and set(underline) == {"="} and len(underline) >= len(title)
+    for option in ("--quick", "--output-dir", "--force"):
+        assert option in source, f"{name} has no {option} option"
+    assert "atomic_write" in source
