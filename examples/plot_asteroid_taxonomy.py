@@ -74,6 +74,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 
 from spectra_sklearn.datasets import (
+    BUS_DEMEO_MAIN_GROUPS,
     BUS_MAIN_GROUPS,
     fetch_demeo2009,
     fetch_mahlke2022,
@@ -334,7 +335,6 @@ print_table("Mahlke 2022 (VIS-NIR), main groups, leave one survey out (tuned SVM
 # asteroids DeMeo et al. observed are removed from the SMASSII training set:
 # their visible spectra are largely the SMASSII ones, so keeping them would
 # test the model on its own training spectra.
-DEMEO_TO_MAIN = {**BUS_MAIN_GROUPS, "Sv": "S", "Xn": "X"}
 demeo = fetch_demeo2009(data_home=args.data_home)
 coarse = make_pipeline(
     SpectralResampler(wavelength_grid=np.arange(0.45, 0.901, 0.05), wavelength_unit="um",
@@ -343,7 +343,7 @@ coarse = make_pipeline(
 )
 X_train_d = np.asarray(coarse.fit_transform(smass.data))
 X_test_d = np.asarray(coarse.fit_transform(demeo.data))
-y_test_d = np.array([DEMEO_TO_MAIN[c] for c in demeo.target_base])
+y_test_d = np.array([BUS_DEMEO_MAIN_GROUPS[c] for c in demeo.target_base])
 train_d = ~np.isin(smass.groups, demeo.groups)
 if QUICK:
     train_d &= np.isin(np.arange(len(y_all)), keep)

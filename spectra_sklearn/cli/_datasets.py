@@ -91,20 +91,11 @@ def _load_miles(data_home, download_if_missing):
     )
 
 
-def _main_group(asteroid_class):
-    from ..datasets import BUS_MAIN_GROUPS
-
-    # Bus-DeMeo adds Sv (an S-complex class) to Bus's classes (DeMeo et al. 2009)
-    if asteroid_class == "Sv":
-        return "S"
-    return BUS_MAIN_GROUPS.get(asteroid_class, "Other")
-
-
 def _load_demeo2009(data_home, download_if_missing):
-    from ..datasets import fetch_demeo2009
+    from ..datasets import BUS_DEMEO_MAIN_GROUPS, fetch_demeo2009
 
     bunch = fetch_demeo2009(data_home=data_home, download_if_missing=download_if_missing)
-    y = np.asarray([_main_group(c) for c in bunch.target_base])
+    y = np.asarray([BUS_DEMEO_MAIN_GROUPS.get(c, "Other") for c in bunch.target_base])
     return LoadedData(
         title="DeMeo 2009 (Bus-DeMeo), main group C/S/X/Other",
         X=bunch.data, y=y, groups=np.asarray(bunch.groups),

@@ -36,10 +36,11 @@ from ._iso_sws import KRAEMER_GROUPS, fetch_iso_sws
 from ._miles import fetch_miles
 from ._sdss import fetch_sdss_spectrum, sdss_spectrum_filename
 from ._sdss_templates import fetch_sdss_templates, parse_sdss_subclass
-from ._smass2 import BUS_MAIN_GROUPS, fetch_smass2
+from ._smass2 import BUS_DEMEO_MAIN_GROUPS, BUS_MAIN_GROUPS, fetch_smass2
 from ._spex import fetch_spex_prism, load_spex_sample
 
 __all__ = [
+    "BUS_DEMEO_MAIN_GROUPS",
     "BUS_MAIN_GROUPS",
     "ChecksumError",
     "DownloadError",

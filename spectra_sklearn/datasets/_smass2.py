@@ -15,7 +15,7 @@ from ._base import load_descr, make_frame
 from ._download import RemoteFile, fetch_file
 from ._home import get_data_home
 
-__all__ = ["BUS_MAIN_GROUPS", "fetch_smass2"]
+__all__ = ["BUS_DEMEO_MAIN_GROUPS", "BUS_MAIN_GROUPS", "fetch_smass2"]
 
 #: Origin of the two SMASSII files (the survey's own site at MIT).
 BASE_URL = "http://smass.mit.edu/data/smass/"
@@ -51,6 +51,10 @@ BUS_MAIN_GROUPS = {
     **dict.fromkeys(_X, "X"),
     **dict.fromkeys(_OTHER, "Other"),
 }
+
+#: The same main groups for the Bus-DeMeo classes (DeMeo et al. 2009, Icarus 202,
+#: 160), which add Sv to the S-complex and Xn to the X-complex.
+BUS_DEMEO_MAIN_GROUPS = {**BUS_MAIN_GROUPS, "Sv": "S", "Xn": "X"}
 
 
 def _remote_files():
