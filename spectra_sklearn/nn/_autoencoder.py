@@ -247,6 +247,9 @@ class SpectrumAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
 
     @property
     def _n_features_out(self):
+        # read by get_feature_names_out: raising before fit makes it raise
+        # NotFittedError, like every other post-fit method
+        check_is_fitted(self)
         return self.n_components
 
     def _standardize(self, flux):

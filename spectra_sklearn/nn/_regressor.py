@@ -4,6 +4,7 @@ import numpy as np
 import torch
 from skorch import NeuralNetRegressor
 from sklearn.base import RegressorMixin, _fit_context
+from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import BaseSpectrumNet, as_float32
@@ -16,14 +17,21 @@ class SpectrumCNNRegressor(RegressorMixin, ConvNetParamsMixin, BaseSpectrumNet):
     __doc__ = """Predict continuous quantities of spectra with a residual 1-D CNN.
 
     The network of :class:`SpectrumCNNClassifier` (same trunk, same
-    parameters) with one linear output per target, trained on the mean
-    squared error of the standardised targets (each target minus its mean,
-    divided by its standard deviation, so Teff in K and [Fe/H] in dex weigh
-    alike). For a spectral subtype as a number, or several stellar
+    parameters) with one linear output per target, trained on the ``loss``
+    (by default the mean squared error) of the standardised targets (each
+    target minus its mean, divided by its standard deviation, so Teff in K
+    and [Fe/H] in dex weigh alike). For a spectral subtype as a number, or several stellar
     parameters at once (Teff, log g, [Fe/H]) as a 2-D ``y``.
 
     Parameters
     ----------
+    loss : {{'squared_error', 'absolute_error', 'huber'}}, default='squared_error'
+        Training loss on the standardised targets: mean squared error
+        (predicts the conditional mean), mean absolute error (the
+        conditional median; robust to label outliers, and the loss to
+        choose when the score is a mean absolute error), or Huber's loss
+        with threshold 1 standard deviation (Huber 1964), squared below and
+        absolute above.
 {conv}{fit}
     Attributes
     ----------
@@ -75,15 +83,21 @@ class SpectrumCNNRegressor(RegressorMixin, ConvNetParamsMixin, BaseSpectrumNet):
     _parameter_constraints: dict = {
         **BaseSpectrumNet._parameter_constraints,
         **CONV_CONSTRAINTS,
+        "loss": [StrOptions({"squared_error", "absolute_error", "huber"})],
     }
     _multi_output = True
     _net_class = NeuralNetRegressor
-    _criterion = torch.nn.MSELoss
     _y_numeric = True
+    _losses = {
+        "squared_error": torch.nn.MSELoss,
+        "absolute_error": torch.nn.L1Loss,
+        "huber": torch.nn.HuberLoss,
+    }
 
     def __init__(
         self,
         *,
+        loss="squared_error",
         n_filters=16,
         kernel_size=7,
         n_blocks=3,
@@ -108,6 +122,7 @@ class SpectrumCNNRegressor(RegressorMixin, ConvNetParamsMixin, BaseSpectrumNet):
         n_threads=1,
         verbose=0,
     ):
+        self.loss = loss
         self.n_filters = n_filters
         self.kernel_size = kernel_size
         self.n_blocks = n_blocks
@@ -131,6 +146,11 @@ class SpectrumCNNRegressor(RegressorMixin, ConvNetParamsMixin, BaseSpectrumNet):
         self.device = device
         self.n_threads = n_threads
         self.verbose = verbose
+
+    @property
+    def _criterion(self):
+        # the torch loss class of ``loss`` (read by fit and by load)
+        return self._losses[self.loss]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

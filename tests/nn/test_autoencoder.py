@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from sklearn.mixture import GaussianMixture
 from sklearn.metrics import adjusted_rand_score
+from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import make_pipeline
 
 from spectra_sklearn.nn import SpectrumAutoencoder
@@ -44,6 +45,13 @@ def test_reconstructs_better_than_the_mean_spectrum(data, architecture):
     assert error < 0.3 * baseline
     names = ae.get_feature_names_out()
     assert list(names) == [f"spectrumautoencoder{i}" for i in range(3)]
+
+
+def test_feature_names_need_a_fitted_autoencoder():
+    # the latent names depend on nothing learnt, but sklearn's contract is
+    # that every post-fit method raises before fit
+    with pytest.raises(NotFittedError):
+        SpectrumAutoencoder(n_components=3).get_feature_names_out()
 
 
 def test_score_samples_flags_unusual_spectra(data):

@@ -40,6 +40,7 @@ ESTIMATORS = [
     SpectrumCNNClassifier(max_epochs=2, n_filters=4, class_weight={"C": 2.0},
                           random_state=0),
     SpectrumCNNRegressor(max_epochs=2, n_filters=4, random_state=0),
+    SpectrumCNNRegressor(loss="huber", max_epochs=2, n_filters=4, random_state=0),
     SpectrumRNNClassifier(max_epochs=2, hidden_size=4, optimizer=torch.optim.SGD,
                           random_state=0),
     SpectrumAutoencoder(max_epochs=2, n_filters=4, n_components=2, random_state=0),

@@ -86,3 +86,21 @@ def test_grid_search_over_module_parameter(data):
     first_conv = module.trunk.blocks[0].body[0][1]
     assert first_conv.out_channels == search.best_params_["n_filters"]
     assert first_conv.kernel_size == (search.best_params_["kernel_size"],)
+
+
+def test_absolute_error_loss_resists_label_outliers():
+    # a fifth of the training depths replaced by gross errors: the mean
+    # squared error chases them, the absolute error (a median) does not
+    X, depth, _ = _line_spectra(n_spectra=200, seed=3)
+    rng = np.random.default_rng(4)
+    corrupt = rng.choice(len(depth), 40, replace=False)
+    noisy = depth.copy()
+    noisy[corrupt] = depth[corrupt] + rng.choice([-1, 1], 40) * rng.uniform(2, 4, 40)
+    X_new, depth_new, _ = _line_spectra(n_spectra=80, seed=5)
+    errors = {}
+    for loss in ("squared_error", "absolute_error", "huber"):
+        reg = SpectrumCNNRegressor(loss=loss, random_state=0, **FAST).fit(X, noisy)
+        assert reg._criterion is SpectrumCNNRegressor._losses[loss]
+        errors[loss] = np.median(np.abs(reg.predict(X_new) - depth_new))
+    assert errors["absolute_error"] < 0.5 * errors["squared_error"]
+    assert errors["huber"] < errors["squared_error"]
