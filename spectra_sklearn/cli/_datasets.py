@@ -10,6 +10,7 @@ from ._pipelines import (
     make_miles_pipeline,
     make_smass2_pipeline,
     make_spex_pipeline,
+    make_spitzer_irs_pipeline,
 )
 
 __all__ = ["DATASETS", "LoadedData", "load_dataset"]
@@ -117,6 +118,23 @@ def _load_mahlke2022(data_home, download_if_missing):
     )
 
 
+def _load_spitzer_irs(data_home, download_if_missing):
+    from ..datasets import fetch_spitzer_irs_sets
+
+    # the three labelled sets (the Bulge is unlabelled); their spectra come
+    # from CASSIS, one download each, unless already in the data home
+    bunch = fetch_spitzer_irs_sets(sets=["SMC", "LMC", "galactic_plane"],
+                                   data_home=data_home, download_if_missing=download_if_missing)
+    y = np.asarray(bunch.target)
+    return LoadedData(
+        title="Spitzer IRS point sources (SMC, LMC, Galactic Plane), coarse class",
+        X=bunch.data, y=y,
+        # the AOR: cluster pointings of one AOR stay together
+        groups=np.asarray(bunch.aor_key),
+        names=[Path(f).name for f in bunch.filenames], classes=sorted(set(y)),
+    )
+
+
 DATASETS = {
     d.name: d
     for d in [
@@ -147,6 +165,12 @@ DATASETS = {
             "asteroids of many surveys (Mahlke et al. 2022), their 17 classes, "
             "groups = asteroid",
             _load_mahlke2022, make_asteroid_table_pipeline(53),
+        ),
+        CliDataset(
+            "spitzer-irs",
+            "Spitzer IRS point sources of the SMC, LMC and Galactic Plane (CASSIS "
+            "spectra, CAST labels), coarse class, groups = AOR; downloads 690 spectra",
+            _load_spitzer_irs, make_spitzer_irs_pipeline,
         ),
         CliDataset(
             "miles",

@@ -17,6 +17,7 @@ __all__ = [
     "make_miles_pipeline",
     "make_smass2_pipeline",
     "make_spex_pipeline",
+    "make_spitzer_irs_pipeline",
 ]
 
 
@@ -85,6 +86,27 @@ def make_miles_pipeline(*, model="cnn", random_state=0, n_threads=1, max_epochs=
             wavelength_unit="Angstrom", fill="edge",
         ),
         FluxScaler(method="median"),
+        _classifier(model, random_state=random_state, n_threads=n_threads,
+                    max_epochs=max_epochs),
+    )
+
+
+def make_spitzer_irs_pipeline(*, model="cnn", random_state=0, n_threads=1, max_epochs=40):
+    """CASSIS IRS files -> 5.3-37.2 µm, 256 log pixels -> flux scaled to [0, 1] -> classifier.
+
+    The range is that of the CASSIS low-resolution (SL + LL) spectra
+    (Lebouteiller et al. 2011, ApJS 196, 8); spectra covering only part of it
+    (one module) are filled from their nearest pixel and keep a mask. Min-max
+    scaling keeps the shape of the spectral energy distribution and removes
+    the distance-dependent flux level, which spans orders of magnitude.
+    """
+    return make_pipeline(
+        SpectrumReader(format="cassis"),
+        SpectralResampler(
+            wavelength_min=5.3, wavelength_max=37.2, n_pixels=256, spacing="log",
+            fill="edge",
+        ),
+        FluxScaler(method="minmax"),
         _classifier(model, random_state=random_state, n_threads=n_threads,
                     max_epochs=max_epochs),
     )

@@ -193,3 +193,42 @@ def test_evaluate_more_datasets_with_svc(shared_data, tmp_path, capsys, dataset,
     # far above always predicting the most common class
     majority = max(np.mean([r["true"] == c for r in rows]) for c in truth)
     assert accuracy > majority + 0.2
+
+
+def test_evaluate_spitzer_irs_offline_names_the_missing_spectrum(shared_data, tmp_path, capsys):
+    # the project's data home has the CAST label tables but none of their
+    # spectra: offline, evaluate stops before any work and says which file
+    # is missing and how to get it
+    status = main(["evaluate", "spitzer-irs", "--data-home", str(shared_data), "--no-download",
+                   "--output-dir", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert status == 1
+    assert "cassis_yaaar_spcfw_" in err and "download_if_missing=True" in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_spitzer_irs_preset_classifies_real_cassis_files(shared_data):
+    # the preset's reader, CASSIS grid and scaling on the real low-resolution
+    # files (full SL+LL, SL only, LL only); their labels are not known, so
+    # the classes here are arbitrary: the test is the plumbing, not accuracy
+    from spectra_sklearn.cli._datasets import DATASETS
+
+    files = sorted(str(p) for p in (shared_data / "cassis_irs" / "spectra").glob(
+        "cassis_yaaar_spcfw_*t.fits"))
+    assert len(files) >= 6
+    y = np.array(["a", "b"] * (len(files) // 2) + ["a"] * (len(files) % 2))
+    pipeline = DATASETS["spitzer-irs"].make_pipeline(model="svc").fit(files, y)
+    resampler = pipeline.steps[1][1]
+    assert resampler.wavelength_grid_[0] == pytest.approx(5.3)
+    assert resampler.wavelength_grid_[-1] == pytest.approx(37.2)
+    scaled = pipeline[:-1].transform(files)
+    assert np.asarray(scaled).shape == (len(files), 256)
+    assert np.nanmin(scaled.flux) == pytest.approx(0)
+    assert np.nanmax(scaled.flux) == pytest.approx(1)
+    # full SL + LL spectra cover the whole grid; the LL-only one none of its
+    # short-wavelength pixels
+    full = files.index(next(f for f in files if f.endswith("14191360t.fits")))
+    ll_only = files.index(next(f for f in files if f.endswith("9834496t.fits")))
+    assert not scaled.mask[full].any()
+    assert scaled.mask[ll_only, 0] and not scaled.mask[ll_only, -1]
+    assert set(pipeline.predict(files)) <= {"a", "b"}
