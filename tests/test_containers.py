@@ -118,7 +118,7 @@ def test_ragged_batch_refuses_to_become_a_2d_array_and_says_what_to_do():
     with pytest.raises(ValueError, match="SpectralResampler"):
         np.asarray(batch)
     with pytest.raises(ValueError, match="common wavelength grid"):
-        batch.flux
+        _ = batch.flux
 
 
 def test_spectra_on_one_grid_are_stored_on_a_common_grid():
@@ -196,7 +196,7 @@ def test_sklearn_indexes_batches_in_cross_validation(make):
     y = np.arange(6) % 2
     assert _num_samples(batch) == 6
     check_consistent_length(batch, y)
-    for train, test in KFold(3).split(np.zeros(6)):
+    for train, _test in KFold(3).split(np.zeros(6)):
         part = _safe_indexing(batch, train)
         assert isinstance(part, SpectrumBatch) and len(part) == len(train)
         assert part.on_common_grid == batch.on_common_grid
