@@ -28,8 +28,16 @@ max_epochs=40, random_state=0)`` (default architecture), with
 ``noise_augmentation=1.0`` on SMASSII (``TASK_PARAMS``), and
 ``SpectrumCNNRegressor(shift_augmentation=1.0)`` for the subtype; ``svc`` is
 ``SVC(C=10, gamma='scale')`` (``SVR(C=10)`` for the subtype), the baseline;
-``rnn`` is ``SpectrumRNNClassifier(class_weight='balanced')``. ``--params``
-overrides parameters of the model.
+``rnn`` is ``SpectrumRNNClassifier(class_weight='balanced')``; ``knn`` is
+5 nearest neighbours weighted by inverse distance (classifier or regressor).
+``--spex-grid`` changes the SpeX grid (e.g. ``0.87,1.39,128``: the
+0.87-1.39 µm band near-infrared types are assigned from by comparison with
+standards, Kirkpatrick et al. 2010, ApJS 190, 100). ``--params``
+overrides parameters of the model. ``--ensemble N`` averages N copies of
+the model trained with seeds 0 .. N-1 (scikit-learn's soft
+:class:`~sklearn.ensemble.VotingClassifier`, or
+:class:`~sklearn.ensemble.VotingRegressor`): a deep ensemble
+(Lakshminarayanan et al. 2017), N times the training time.
 
 The resampler and the window normaliser learn nothing from the data (fixed
 grid, fixed window), so they run once on all spectra and the folds refit only
@@ -59,6 +67,7 @@ from sklearn.base import clone  # noqa: E402
 from sklearn.metrics import accuracy_score, f1_score  # noqa: E402
 from sklearn.model_selection import StratifiedGroupKFold  # noqa: E402
 from sklearn.pipeline import make_pipeline  # noqa: E402
+from sklearn.preprocessing import StandardScaler  # noqa: E402
 from sklearn.svm import SVC  # noqa: E402
 
 TASKS = ("smass2", "smass2-x", "spex", "spex-subtype", "miles")
@@ -78,7 +87,10 @@ def _preprocess(batch, *, wavelength_min, wavelength_max, n_pixels, spacing, win
     return steps.fit_transform(batch)
 
 
-def load_task(task, home):
+SPEX_GRID = (0.65, 2.45, 256)
+
+
+def load_task(task, home, spex_grid=SPEX_GRID):
     """Return (X batch, y, groups, stratify-by, kind) for one task."""
     from spectra_sklearn import datasets
 
@@ -92,8 +104,9 @@ def load_task(task, home):
         return X, y, np.asarray(bunch.groups), y, "classification"
     if task.startswith("spex"):
         bunch = datasets.fetch_spex_prism(data_home=home, download_if_missing=False)
-        X = _preprocess(bunch.data, wavelength_min=0.65, wavelength_max=2.45,
-                        n_pixels=256, spacing="log", window=(1.2, 1.3))
+        low, high, n_pixels = spex_grid
+        X = _preprocess(bunch.data, wavelength_min=low, wavelength_max=high,
+                        n_pixels=int(n_pixels), spacing="log", window=(1.2, 1.3))
         letters = np.asarray(bunch.target_class)
         if task == "spex-subtype":
             y = np.asarray(bunch.frame["spectral_index"], dtype=float)
@@ -130,6 +143,11 @@ def make_model(kind, name, *, max_epochs, random_state=0, params=None):
     )
 
     params = params or {}
+    if name == "knn":
+        from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
+
+        knn = KNeighborsRegressor if kind == "regression" else KNeighborsClassifier
+        return knn(n_neighbors=5, weights="distance").set_params(**params)
     if kind == "regression":
         if name == "svc":
             from sklearn.svm import SVR
@@ -149,6 +167,19 @@ def make_model(kind, name, *, max_epochs, random_state=0, params=None):
         "shift_augmentation": 1.0, "random_state": random_state, **params})
 
 
+def make_ensemble(kind, name, n_members, **kwargs):
+    """``n_members`` copies of ``make_model(kind, name)`` with seeds 0 .. n-1, averaged."""
+    from sklearn.ensemble import VotingClassifier, VotingRegressor
+
+    if n_members == 1:
+        return make_model(kind, name, **kwargs)
+    members = [(f"seed{seed}", make_model(kind, name, random_state=seed, **kwargs))
+               for seed in range(n_members)]
+    if kind == "regression":
+        return VotingRegressor(members)
+    return VotingClassifier(members, voting="soft")
+
+
 def cross_validate(model, X, y, groups, stratify, *, kind, n_splits=5, seed=0):
     """Out-of-fold predictions and per-fold scores."""
     cv = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
@@ -164,9 +195,14 @@ def cross_validate(model, X, y, groups, stratify, *, kind, n_splits=5, seed=0):
 def score(task, y, y_pred, folds):
     """(metric name, per-fold values) of a task."""
     if task == "spex-subtype":
+        # the catalogue types are whole subtypes: also score the predictions
+        # rounded to that precision
         err = np.abs(y_pred - y)
+        err_rounded = np.abs(np.round(y_pred.astype(float)) - y)
         return [("MAE [subtypes]", [err[f].mean() for f in folds]),
-                ("within ±1", [np.mean(err[f] <= 1) for f in folds])]
+                ("within ±1", [np.mean(err[f] <= 1) for f in folds]),
+                ("MAE, rounded", [err_rounded[f].mean() for f in folds]),
+                ("within ±1, rounded", [np.mean(err_rounded[f] <= 1) for f in folds])]
     if task == "smass2":
         return [("weighted F1", [f1_score(y[f], y_pred[f].astype(str), average="weighted")
                                  for f in folds])]
@@ -182,6 +218,8 @@ TARGETS = {
     ("spex", "accuracy"): ">= 0.975",
     ("spex-subtype", "MAE [subtypes]"): "<= 0.45",
     ("spex-subtype", "within ±1"): ">= 0.93",
+    ("spex-subtype", "MAE, rounded"): "<= 0.45",
+    ("spex-subtype", "within ±1, rounded"): ">= 0.93",
     ("miles", "accuracy"): ">= 0.90",
 }
 
@@ -191,9 +229,18 @@ def main(argv=None):
     parser.add_argument("--data-home", default=None)
     parser.add_argument("--tasks", default=",".join(TASKS),
                         help=f"comma-separated subset of {','.join(TASKS)}")
-    parser.add_argument("--model", default="cnn", choices=["cnn", "rnn", "svc"])
+    parser.add_argument("--model", default="cnn", choices=["cnn", "rnn", "svc", "knn"])
     parser.add_argument("--max-epochs", type=int, default=40)
     parser.add_argument("--n-splits", type=int, default=5)
+    parser.add_argument("--spex-grid", default=",".join(map(str, SPEX_GRID)),
+                        help="SpeX log grid LOW,HIGH,N_PIXELS (µm); default %(default)s")
+    parser.add_argument("--save-predictions", default=None, metavar="PREFIX",
+                        help="write each task's out-of-fold predictions to PREFIX<task>.npz")
+    parser.add_argument("--standardize", action="store_true",
+                        help="put a StandardScaler (each pixel: mean 0, variance 1 over "
+                             "the training spectra) before the model")
+    parser.add_argument("--ensemble", type=int, default=1,
+                        help="average this many models trained with different seeds")
     parser.add_argument("--params", default="",
                         help="model parameters, e.g. 'use_ivar=True,n_filters=32'")
     args = parser.parse_args(argv)
@@ -205,14 +252,20 @@ def main(argv=None):
     rows = []
     for task in args.tasks.split(","):
         start = time.perf_counter()
-        X, y, groups, stratify, kind = load_task(task, home)
+        X, y, groups, stratify, kind = load_task(
+            task, home, spex_grid=tuple(float(v) for v in args.spex_grid.split(",")))
         task_params = {**TASK_PARAMS.get(task, {}), **params} if args.model == "cnn" \
             else params
-        model = make_model(kind, args.model, max_epochs=args.max_epochs,
-                           params=task_params)
+        model = make_ensemble(kind, args.model, args.ensemble,
+                              max_epochs=args.max_epochs, params=task_params)
+        if args.standardize:
+            model = make_pipeline(StandardScaler(), model)
         y_pred, folds = cross_validate(model, X, y, groups, stratify, kind=kind,
                                        n_splits=args.n_splits)
         seconds = time.perf_counter() - start
+        if args.save_predictions:
+            np.savez(f"{args.save_predictions}{task}.npz", y=y, y_pred=y_pred,
+                     groups=groups)
         for metric, values in score(task, y, y_pred, folds):
             rows.append([task, len(y), metric, float(np.mean(values)),
                          float(np.std(values)), TARGETS.get((task, metric), "-"),
@@ -221,6 +274,8 @@ def main(argv=None):
                   f"({seconds:.0f} s)", flush=True)
     print_table(["task", "n", "metric", "mean", "std", "target", "seconds"], rows,
                 title=f"{args.model} {params or ''}, max_epochs={args.max_epochs}, "
+                      f"{'StandardScaler, ' if args.standardize else ''}"
+                      f"ensemble of {args.ensemble}, "
                       f"{args.n_splits}-fold StratifiedGroupKFold")
     return 0
 
