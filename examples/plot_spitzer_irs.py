@@ -45,7 +45,6 @@ epochs only. Existing output files are kept unless ``--force`` is given.
 # %%
 # Setup
 # -----
-import argparse
 import csv
 import os
 import sys
@@ -72,23 +71,16 @@ from spectra_sklearn.plotting import plot_confusion_matrix, plot_spectra
 from spectra_sklearn.preprocessing import FluxScaler, SpectralResampler
 from spectra_sklearn.utils import atomic_write
 
-parser = argparse.ArgumentParser(description="Spitzer IRS point-source classification example")
-parser.add_argument("--data-home", default=None, help="data home (default: $SPECTRA_SKLEARN_DATA)")
-parser.add_argument("--output-dir", type=Path, default=Path("example_output"))
-parser.add_argument("--download", action="store_true",
-                    help="download missing CASSIS spectra (1,567 requests)")
-parser.add_argument("--quick", action="store_true",
-                    default=bool(os.environ.get("SPECTRA_SKLEARN_EXAMPLES_QUICK")),
-                    help="train for 2 epochs: a smoke test, not a result")
-parser.add_argument("--force", action="store_true", help="overwrite existing output files")
-args, _ = parser.parse_known_args()
+from _common import Results, check_outputs, example_arguments, save_figure
 
-OUTPUTS = ["irs_local_spectra.png", "irs_galactic_plane_confusion_matrix.png", "predictions.csv"]
-args.output_dir.mkdir(parents=True, exist_ok=True)
-existing = [name for name in OUTPUTS if (args.output_dir / name).exists()]
-if existing and not args.force:
-    sys.exit(f"{args.output_dir} already holds {', '.join(existing)}; "
-             "pass --force to overwrite them or choose another --output-dir.")
+args = example_arguments(
+    "Spitzer IRS point-source classification example",
+    add_arguments=lambda parser: parser.add_argument(
+        "--download", action="store_true",
+        help="download missing CASSIS spectra (1,567 requests)"))
+results = Results("spitzer_irs", args)
+check_outputs(args, ["irs_local_spectra.png", "irs_galactic_plane_confusion_matrix.png",
+                     "predictions.csv", results.filename])
 
 CNN_EPOCHS = 2 if args.quick else 40
 TRAIN_SETS, TEST_SETS = ["SMC", "LMC"], ["galactic_plane"]
@@ -98,12 +90,7 @@ status = []  # (step, outcome) lines of the final report
 
 
 def save(fig, name):
-    """Write a figure atomically (never a half-written PNG)."""
-    path = args.output_dir / name
-    with atomic_write(path, "wb", overwrite=args.force) as f:
-        fig.savefig(f, format="png", dpi=110)
-    plt.close(fig)
-    print(f"wrote {path}")
+    save_figure(fig, args, name)
 
 
 # %%
@@ -185,6 +172,8 @@ if not can_train:
     status.append(("train SMC+LMC, test Galactic Plane",
                    "SKIPPED: the labelled spectra are not in the data home "
                    "(run with --download, network needed)"))
+    results.add("Spitzer IRS, SMC + LMC -> Galactic Plane", "CNN", "accuracy",
+                "not run offline", setup="needs the CASSIS spectra (--download)")
 else:
     X = preprocess.fit_transform(irs.data[labelled])
     y, sets = irs.target[labelled], irs.groups[labelled]
@@ -199,6 +188,8 @@ else:
           + (" [QUICK: 2 epochs, not a result]" if args.quick else ""))
     status.append(("train SMC+LMC, test Galactic Plane",
                    f"accuracy {acc:.3f}, balanced accuracy {bacc:.3f} (n={len(test)})"))
+    results.add("Spitzer IRS, SMC + LMC -> Galactic Plane", "CNN", "accuracy", f"{acc:.3f}",
+                setup=f"{len(train)} train, {len(test)} test spectra")
     fig, ax = plt.subplots(figsize=(7, 6), layout="constrained")
     plot_confusion_matrix(y[test], pred, labels=np.unique(np.concatenate([y[test], pred])),
                           ax=ax, title="Trained on SMC + LMC, tested on the Galactic Plane")
@@ -243,5 +234,6 @@ widths = max(len(step) for step, _ in status)
 print("\nWorkflow status" + (" [QUICK]" if args.quick else ""))
 for step, outcome in status:
     print(f"  {step.ljust(widths)}  {outcome}")
+results.write()
 print(f"\ntotal time {time.perf_counter() - started:.0f} s")
 plt.show()

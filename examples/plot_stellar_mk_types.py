@@ -48,11 +48,9 @@ kept unless ``--force`` is given.
 # %%
 # Setup
 # -----
-import argparse
 import os
 import sys
 import time
-from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
@@ -78,50 +76,23 @@ from spectra_sklearn.preprocessing import (
     SpectralResampler,
     WavelengthCropper,
 )
-from spectra_sklearn.utils import atomic_write
 
-parser = argparse.ArgumentParser(description="MILES -> SDSS templates MK type example")
-parser.add_argument("--data-home", default=None, help="data home (default: $SPECTRA_SKLEARN_DATA)")
-parser.add_argument("--output-dir", type=Path, default=Path("example_output"))
-parser.add_argument("--quick", action="store_true",
-                    default=bool(os.environ.get("SPECTRA_SKLEARN_EXAMPLES_QUICK")),
-                    help="subsample and train briefly: a smoke test, not a result")
-parser.add_argument("--force", action="store_true", help="overwrite existing output files")
-args, _ = parser.parse_known_args()
+from _common import Results, check_outputs, example_arguments, print_table, save_figure
 
-OUTPUTS = ["mk_class_means.png", "mk_templates_confusion_matrix.png"]
-args.output_dir.mkdir(parents=True, exist_ok=True)
-existing = [name for name in OUTPUTS if (args.output_dir / name).exists()]
-if existing and not args.force:
-    sys.exit(f"{args.output_dir} already holds {', '.join(existing)}; "
-             "pass --force to overwrite them or choose another --output-dir.")
+args = example_arguments("MILES -> SDSS templates MK type example")
+results = Results("stellar_mk_types", args)
+check_outputs(args, ["mk_class_means.png", "mk_templates_confusion_matrix.png",
+                     results.filename])
 
 QUICK = args.quick
 N_SPLITS = 3 if QUICK else 5
 CNN_EPOCHS = 2 if QUICK else 30
 MK = list("OBAFGKM")
 started = time.perf_counter()
-if QUICK:
-    print("QUICK MODE: subsampled data, few epochs -- the numbers below are not results.")
 
 
 def save(fig, name):
-    """Write a figure atomically (never a half-written PNG)."""
-    path = args.output_dir / name
-    with atomic_write(path, "wb", overwrite=args.force) as f:
-        fig.savefig(f, format="png", dpi=110)
-    plt.close(fig)
-    print(f"wrote {path}")
-
-
-def print_table(title, header, rows):
-    """A plain-text table: one row per model and test set."""
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    line = "  ".join("-" * w for w in widths)
-    print(f"\n{title}\n{line}")
-    for row in [header, None, *rows]:
-        print(line if row is None else "  ".join(str(c).ljust(w) for c, w in zip(row, widths)))
-    print(line)
+    save_figure(fig, args, name)
 
 
 def type_number(subclass):
@@ -185,7 +156,7 @@ def classifiers():
             if not QUICK else {"svc__C": [10.0]},
             cv=GroupKFold(n_splits=3)),
         "CNN": SpectrumCNNClassifier(max_epochs=CNN_EPOCHS, class_weight="balanced",
-                                     random_state=0, n_threads=1),
+                                     shift_augmentation=1.0, random_state=0, n_threads=1),
     }
 
 
@@ -211,6 +182,10 @@ for name in classifiers():
                  f"{accuracy_score(y_tmpl, template_pred[name]):.3f}",
                  f"{time.perf_counter() - t0:.0f} s"))
     print(f"  MK class, {name}: MILES CV {rows[-1][1]}, MILES -> templates {rows[-1][3]}")
+    results.add("MILES MK class O-M", name, "accuracy", rows[-1][1], baseline=rows[-1][2],
+                setup=f"{N_SPLITS}-fold by star (B-M)")
+    results.add("MILES -> SDSS templates, MK class", name, "accuracy", rows[-1][3],
+                setup=f"{len(y_tmpl)} templates")
 print_table("MK class O-M" + (" [QUICK: subsample, not a result]" if QUICK else ""),
             ("model", f"MILES {N_SPLITS}-fold CV (B-M)", "seed-style baseline",
              f"MILES -> SDSS templates (n={len(y_tmpl)})", "time"), rows)
@@ -250,6 +225,10 @@ for name in regressors():
                  f"{t_err.mean():.2f}", f"{np.mean(t_err <= 1):.3f}",
                  f"{time.perf_counter() - t0:.0f} s"))
     print(f"  subclass, {name}: MILES CV MAE {rows[-1][1]}, templates MAE {rows[-1][3]}")
+    results.add("MILES MK subclass (O0=0 ... M9=69)", name, "MAE [subclasses]", rows[-1][1],
+                setup=f"{N_SPLITS}-fold by star")
+    results.add("MILES -> SDSS templates, MK subclass", name, "MAE [subclasses]",
+                rows[-1][3], setup=f"{has_n_t.sum()} templates")
 print_table("MK subclass as a number (O0=0 ... M9=69), errors in subclasses"
             + (" [QUICK: subsample, not a result]" if QUICK else "") + "; no seed baseline",
             ("model", "MILES CV MAE", "MILES CV within ±1",
@@ -273,5 +252,6 @@ fig, ax = plt.subplots(figsize=(5.5, 4.8), layout="constrained")
 plot_confusion_matrix(y_tmpl, template_pred["SVM (tuned)"], labels=MK, ax=ax,
                       title="MILES -> SDSS templates (SVM)")
 save(fig, "mk_templates_confusion_matrix.png")
+results.write()
 print(f"\ntotal time {time.perf_counter() - started:.0f} s")
 plt.show()

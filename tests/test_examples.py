@@ -7,6 +7,7 @@ train for a few epochs, so the scores are only checked to be well above
 chance, never against the full-run numbers.
 """
 
+import csv
 import os
 import re
 import subprocess
@@ -46,6 +47,14 @@ def table_score(stdout, *cells):
     return float(match.group(1))
 
 
+def results_rows(out, experiment):
+    """The rows of an example's results file (every one marked as a quick run)."""
+    with open(out / f"{experiment}_results.csv", newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert rows and all(r["quick"] == "True" for r in rows)
+    return rows
+
+
 def needs(data_home, *folders):
     missing = [f for f in folders if not (data_home / f).is_dir()]
     if missing:
@@ -66,6 +75,12 @@ def test_asteroid_taxonomy_example(shared_data, tmp_path):
     assert table_score(result.stdout, "C/S/X/Other", "SVM", "weighted F1") > 0.6
     assert "ARI vs C/S/X/Other" in result.stdout
     assert "SMASSII -> DeMeo 2009" in result.stdout
+    rows = results_rows(out, "asteroid_taxonomy")
+    svm = next(r for r in rows if r["task"] == "SMASSII C/S/X/Other" and r["model"] == "SVM")
+    # the results file holds the printed numbers, not others
+    assert float(svm["score"].split()[0]) == table_score(result.stdout, "C/S/X/Other", "SVM",
+                                                         "weighted F1")
+    assert svm["baseline"] == "0.958 ± 0.014"
 
 
 def test_spex_subtypes_example(shared_data, tmp_path):
@@ -77,6 +92,10 @@ def test_spex_subtypes_example(shared_data, tmp_path):
     # 1-NN subtype error far below that of guessing the mean type (~7 subtypes)
     assert table_score(result.stdout, "1-NN") < 3.0
     assert re.search(r"1-NN\s+\S+ ± \S+\s+0\.59\s+\S+ ± \S+\s+0\.89", result.stdout)
+    rows = results_rows(out, "spex_subtypes")
+    assert {(r["model"], r["metric"]) for r in rows} >= {
+        ("5-NN", "accuracy"), ("CNN", "accuracy"), ("1-NN", "MAE [subtypes]"),
+        ("CNN regressor", "within ±1 subtype")}
 
 
 def test_stellar_mk_types_example(shared_data, tmp_path):
@@ -89,6 +108,9 @@ def test_stellar_mk_types_example(shared_data, tmp_path):
                       result.stdout)
     assert match, result.stdout
     assert float(match.group(1)) > 0.5 and float(match.group(2)) > 0.5
+    rows = results_rows(out, "stellar_mk_types")
+    assert [r["score"] for r in rows if r["task"] == "MILES -> SDSS templates, MK class"
+            and r["model"] == "SVM (tuned)"] == [match.group(2)]
 
 
 def test_spitzer_irs_example(shared_data, tmp_path):
@@ -105,6 +127,8 @@ def test_spitzer_irs_example(shared_data, tmp_path):
         assert "network needed" in result.stdout
         assert "NOT written" in result.stdout
         assert not predictions.exists()
+        [row] = results_rows(out, "spitzer_irs")
+        assert row["score"] == "not run offline"
     else:
         lines = predictions.read_text().splitlines()
         assert lines[0].endswith("predicted_class,probability")
@@ -144,6 +168,81 @@ def test_example_has_docstring_and_options(name):
     source = (EXAMPLES / name).read_text(encoding="utf-8")
     title, underline = source.split('"""')[1].strip().splitlines()[:2]
     assert title and set(underline) == {"="} and len(underline) >= len(title)
-    for option in ("--quick", "--output-dir", "--force"):
-        assert option in source, f"{name} has no {option} option"
-    assert "atomic_write" in source
+    # the options and atomic writes come from examples/_common.py, or are spelled out
+    if "example_arguments(" not in source:
+        for option in ("--quick", "--output-dir", "--force"):
+            assert option in source, f"{name} has no {option} option"
+    assert "atomic_write" in source or "save_figure" in source
+
+
+# --- examples/results_table.py: the README's results table ---------------------------
+
+def _load_results_table():
+    sys.path.insert(0, str(EXAMPLES))
+    try:
+        import _common
+        import results_table
+    finally:
+        sys.path.remove(str(EXAMPLES))
+    return _common, results_table
+
+
+def _write_results(out, *, quick):
+    _common, results_table = _load_results_table()
+    args = type("Args", (), {"output_dir": out, "quick": quick, "force": False})()
+    for i, experiment in enumerate(results_table.EXPERIMENTS):
+        results = _common.Results(experiment, args)
+        results.add(f"task {i}", "SVM | tuned", "accuracy", f"0.9{i}0 ± 0.010",
+                    baseline="0.8", setup="5-fold")
+        results.write()
+
+
+README_TEXT = ("# title\n\nintro\n\n<!-- results-table:start -->\nold table\n"
+               "<!-- results-table:end -->\n\n## after\n")
+
+
+def test_results_table_replaces_only_the_marked_section(tmp_path):
+    _, results_table = _load_results_table()
+    out = tmp_path / "out"
+    out.mkdir()
+    _write_results(out, quick=False)
+    readme = tmp_path / "README.md"
+    readme.write_text(README_TEXT, encoding="utf-8")
+    assert results_table.main(["--output-dir", str(out), "--readme", str(readme)]) == 0
+    text = readme.read_text(encoding="utf-8")
+    assert "old table" not in text
+    assert text.startswith("# title\n\nintro\n\n<!-- results-table:start -->\n| experiment")
+    assert text.endswith("<!-- results-table:end -->\n\n## after\n")
+    rows = [line for line in text.splitlines() if line.startswith("| plot_")]
+    assert [row.split(" | ")[0] for row in rows] == [
+        f"| {script}" for script in results_table.EXPERIMENTS.values()]
+    assert r"SVM \| tuned" in rows[0] and "0.900 ± 0.010" in rows[0]
+
+
+def test_results_table_refuses_quick_results_and_keeps_readme(tmp_path):
+    _, results_table = _load_results_table()
+    out = tmp_path / "out"
+    out.mkdir()
+    _write_results(out, quick=True)
+    readme = tmp_path / "README.md"
+    readme.write_text(README_TEXT, encoding="utf-8")
+    with pytest.raises(SystemExit, match="--quick run"):
+        results_table.main(["--output-dir", str(out), "--readme", str(readme)])
+    assert readme.read_text(encoding="utf-8") == README_TEXT
+    results_table.main(["--output-dir", str(out), "--readme", str(readme), "--allow-quick"])
+    assert readme.read_text(encoding="utf-8").count("(QUICK)") == len(results_table.EXPERIMENTS)
+
+
+def test_results_table_names_the_missing_results_file(tmp_path):
+    _, results_table = _load_results_table()
+    readme = tmp_path / "README.md"
+    readme.write_text(README_TEXT, encoding="utf-8")
+    with pytest.raises(SystemExit, match=r"asteroid_taxonomy_results\.csv is missing"):
+        results_table.main(["--output-dir", str(tmp_path), "--readme", str(readme)])
+    assert readme.read_text(encoding="utf-8") == README_TEXT
+
+
+def test_project_readme_has_the_results_markers():
+    _, results_table = _load_results_table()
+    text = (EXAMPLES.parent / "README.md").read_text(encoding="utf-8")
+    assert text.count(results_table.START) == 1 and text.count(results_table.END) == 1
