@@ -5,7 +5,8 @@ from numbers import Integral
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
-from sklearn.utils._param_validation import InvalidParameterError, StrOptions
+from sklearn.utils._param_validation import HasMethods, InvalidParameterError, StrOptions
+from sklearn.utils.validation import check_memory
 
 from .._batch import SpectrumBatch
 from .._spectrum import Spectrum
@@ -48,6 +49,18 @@ class SpectrumReader(TransformerMixin, BaseEstimator):
         Show a tqdm progress bar while reading: ``None`` only when the output
         is a terminal and reading takes longer than 2 seconds, ``True``
         always, ``False`` never.
+    memory : str, joblib.Memory or None, default=None
+        Cache the spectra read, as :class:`~sklearn.pipeline.Pipeline`'s
+        ``memory`` does for fitted steps: a folder (or a
+        :class:`joblib.Memory`) where each call's list of files is stored
+        with the files' sizes and modification times, ``format`` and
+        ``on_error``; the same files, unchanged, are then read from the
+        cache instead of parsed again. ``Pipeline(memory=...)`` caches only
+        ``fit_transform`` (the training folds); this also caches the
+        ``transform`` of the test folds, which a grid search repeats for
+        every candidate. ``None`` caches nothing. A cached call does not
+        repeat the :class:`~spectra_sklearn.io.SpectrumReadWarning` of
+        ``on_error="warn"`` (the placeholders still carry ``read_error``).
 
     See Also
     --------
@@ -83,13 +96,16 @@ class SpectrumReader(TransformerMixin, BaseEstimator):
         "n_jobs": [Integral, None],
         "on_error": [StrOptions({"raise", "warn", "skip"})],
         "progress": ["boolean", None],
+        "memory": [None, str, HasMethods(["cache"])],
     }
 
-    def __init__(self, format=None, n_jobs=None, on_error="raise", progress=None):
+    def __init__(self, format=None, n_jobs=None, on_error="raise", progress=None,
+                 memory=None):
         self.format = format
         self.n_jobs = n_jobs
         self.on_error = on_error
         self.progress = progress
+        self.memory = memory
 
     def _check_format(self):
         if self.format is not None and self.format not in available_formats():
@@ -157,11 +173,13 @@ SpectrumBatch, Spectrum or sequence of Spectrum
         items = _as_items(X)
         positions = [i for i, item in enumerate(items) if not isinstance(item, Spectrum)]
         if positions:
-            read = read_each(
-                [items[i] for i in positions], self.format, self.n_jobs, {},
-                on_error=self.on_error, progress=self.progress,
-                what="replaced by fully masked placeholders",
-            )
+            paths = [os.fspath(items[i]) for i in positions]
+            read_files = _read_files
+            if self.memory is not None:
+                read_files = check_memory(self.memory).cache(
+                    _read_files, ignore=["n_jobs", "progress"])
+            read = read_files(paths, [_file_stamp(p) for p in paths], self.format,
+                              self.on_error, self.n_jobs, self.progress)
             for i, result in zip(positions, read):
                 items[i] = result
             items = _fill_placeholders(items)
@@ -174,6 +192,21 @@ SpectrumBatch, Spectrum or sequence of Spectrum
         tags.requires_fit = False
         tags.transformer_tags.preserves_dtype = []
         return tags
+
+
+def _file_stamp(path):
+    """``(size, modification time in ns)`` of a file, part of the cache key; None if absent."""
+    try:
+        status = os.stat(path)
+    except OSError:
+        return None
+    return status.st_size, status.st_mtime_ns
+
+
+def _read_files(paths, stamps, format, on_error, n_jobs, progress):
+    """Read ``paths`` (``stamps`` only make cached results of changed files stale)."""
+    return read_each(paths, format, n_jobs, {}, on_error=on_error, progress=progress,
+                     what="replaced by fully masked placeholders")
 
 
 def _as_items(X):

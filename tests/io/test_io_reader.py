@@ -169,7 +169,8 @@ def test_clone_and_pickle(labelled_spex):
     reader = SpectrumReader(format="spex", n_jobs=1)
     copy = clone(reader)
     assert copy is not reader and copy.get_params() == {
-        "format": "spex", "n_jobs": 1, "on_error": "raise", "progress": None}
+        "format": "spex", "n_jobs": 1, "on_error": "raise", "progress": None,
+        "memory": None}
     restored = pickle.loads(pickle.dumps(reader))
     paths = labelled_spex[0][:2]
     for a, b in zip(restored.transform(paths), reader.transform(paths)):
@@ -260,3 +261,40 @@ def test_sklearn_api_checks(name):
     from sklearn.utils import estimator_checks
 
     getattr(estimator_checks, name)("SpectrumReader", SpectrumReader())
+
+
+def test_memory_reads_each_unchanged_file_list_once(labelled_spex, tmp_path, monkeypatch):
+    import joblib
+
+    from spectra_sklearn.io import _reader
+
+    paths = [str(p) for p in labelled_spex[0][:6]]
+    copies = []
+    for p in paths:  # copies we may touch
+        copies.append(tmp_path / Path(p).name)
+        copies[-1].write_bytes(Path(p).read_bytes())
+    copies = [str(c) for c in copies]
+    calls = []
+    real = _reader.read_each
+    monkeypatch.setattr(_reader, "read_each",
+                        lambda files, *a, **k: calls.append(list(files)) or real(files, *a, **k))
+    reader = SpectrumReader(format="spex", memory=joblib.Memory(tmp_path / "cache", verbose=0))
+    first = reader.fit_transform(copies)
+    again = clone(reader).transform(copies)  # a clone (as in a grid search) shares the cache
+    assert calls == [copies]
+    np.testing.assert_array_equal(again[3].flux, first[3].flux)
+    assert again[3].meta == first[3].meta
+    # other files, or the same files after one of them changed, are read again
+    reader.transform(copies[:3])
+    assert len(calls) == 2
+    Path(copies[0]).write_bytes(Path(paths[1]).read_bytes())
+    changed = reader.transform(copies)
+    assert len(calls) == 3
+    np.testing.assert_array_equal(changed[0].flux, first[1].flux)
+    # a folder name works too; memory=None reads every time
+    SpectrumReader(format="spex", memory=str(tmp_path / "cache2")).transform(copies)
+    SpectrumReader(format="spex", memory=str(tmp_path / "cache2")).transform(copies)
+    assert len(calls) == 4
+    SpectrumReader(format="spex").transform(copies)
+    SpectrumReader(format="spex").transform(copies)
+    assert len(calls) == 6
