@@ -48,8 +48,9 @@ def check_outputs(args, names):
     args.output_dir.mkdir(parents=True, exist_ok=True)
     existing = [name for name in names if (args.output_dir / name).exists()]
     if existing and not args.force:
-        sys.exit(f"{args.output_dir} already holds {', '.join(existing)}; "
-                 "pass --force to overwrite them or choose another --output-dir.")
+        paths = ", ".join(str(args.output_dir / name) for name in existing)
+        sys.exit(f"{paths} already exist(s); pass --force to overwrite, or choose "
+                 "another --output-dir.")
     if args.quick:
         print("QUICK MODE: subsampled data, few epochs -- the numbers below are not results.")
 

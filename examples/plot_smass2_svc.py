@@ -34,10 +34,8 @@ over 3 outer folds, to check that everything runs.
 
 # %%
 # Setup
-import argparse
 import os
 import sys
-from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
@@ -60,22 +58,11 @@ from sklearn.svm import SVC
 
 from spectra_sklearn.datasets import fetch_smass2
 from spectra_sklearn.preprocessing import ContinuumNormalizer, SpectralResampler
-from spectra_sklearn.utils import atomic_write
 
-parser = argparse.ArgumentParser(description="SMASSII main-group SVC example")
-parser.add_argument("--data-home", default=None)
-parser.add_argument("--output-dir", type=Path, default=Path("example_output"))
-parser.add_argument("--quick", action="store_true",
-                    default=bool(os.environ.get("SPECTRA_SKLEARN_EXAMPLES_QUICK")),
-                    help="2-point grid, 3 outer folds: a smoke test")
-parser.add_argument("--force", action="store_true", help="overwrite existing output files")
-args, _ = parser.parse_known_args()
-args.output_dir.mkdir(parents=True, exist_ok=True)
-OUTPUT = args.output_dir / "smass2_confusion_matrix.png"
-if OUTPUT.exists() and not args.force:
-    sys.exit(f"{OUTPUT} exists; pass --force to overwrite it or choose another --output-dir.")
-if args.quick:
-    print("QUICK MODE: 2-point grid, 3 outer folds -- the numbers below are not results.")
+from _common import check_outputs, example_arguments, save_figure
+
+args = example_arguments("SMASSII main-group SVC example")
+check_outputs(args, ["smass2_confusion_matrix.png"])
 
 # %%
 # The data
@@ -149,7 +136,5 @@ labels = ["C", "S", "X", "Other"]
 fig, ax = plt.subplots(figsize=(4.8, 4.2), layout="constrained")
 ConfusionMatrixDisplay.from_predictions(y, y_pred, labels=labels, ax=ax, colorbar=False)
 ax.set_title("SMASSII main groups, nested CV (SVC)")
-with atomic_write(OUTPUT, "wb", overwrite=args.force) as f:
-    fig.savefig(f, format="png", dpi=110)
-print(f"wrote {OUTPUT}")
+save_figure(fig, args, "smass2_confusion_matrix.png")
 plt.show()

@@ -30,10 +30,8 @@ folds, to check that everything runs -- its numbers are not results.
 # %%
 # Setup: one torch thread (fastest for a network this small), and a
 # non-interactive matplotlib backend when run as a script.
-import argparse
 import os
 import sys
-from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
@@ -51,31 +49,15 @@ from spectra_sklearn.datasets import load_spex_sample
 from spectra_sklearn.io import SpectrumReader
 from spectra_sklearn.nn import SpectrumCNNClassifier
 from spectra_sklearn.preprocessing import ContinuumNormalizer, SpectralResampler
-from spectra_sklearn.utils import atomic_write
 
-parser = argparse.ArgumentParser(description="SpeX M/L/T classification example")
-parser.add_argument("--output-dir", type=Path, default=Path("example_output"))
-parser.add_argument("--quick", action="store_true",
-                    default=bool(os.environ.get("SPECTRA_SKLEARN_EXAMPLES_QUICK")),
-                    help="3 epochs, 3 folds: a smoke test, not a result")
-parser.add_argument("--force", action="store_true", help="overwrite existing output files")
-args, _ = parser.parse_known_args()
-OUTPUTS = ["spex_class_means.png", "spex_confusion_matrix.png"]
-args.output_dir.mkdir(parents=True, exist_ok=True)
-existing = [name for name in OUTPUTS if (args.output_dir / name).exists()]
-if existing and not args.force:
-    sys.exit(f"{args.output_dir} already holds {', '.join(existing)}; "
-             "pass --force to overwrite them or choose another --output-dir.")
-if args.quick:
-    print("QUICK MODE: 3 epochs, 3 folds -- the numbers below are not results.")
+from _common import check_outputs, example_arguments, save_figure
+
+args = example_arguments("SpeX M/L/T classification example", data_home=False)
+check_outputs(args, ["spex_class_means.png", "spex_confusion_matrix.png"])
 
 
 def save(fig, name):
-    """Write a figure atomically (never a half-written PNG)."""
-    path = args.output_dir / name
-    with atomic_write(path, "wb", overwrite=args.force) as f:
-        fig.savefig(f, format="png", dpi=110)
-    print(f"wrote {path}")
+    save_figure(fig, args, name)
 
 
 # %%

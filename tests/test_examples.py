@@ -187,14 +187,20 @@ def _load_results_table():
     return _common, results_table
 
 
-def _write_results(out, *, quick):
+def _results_and_readme(tmp_path, *, quick):
+    """A folder of results files (one row per experiment) and a README to fill."""
     _common, results_table = _load_results_table()
+    out = tmp_path / "out"
+    out.mkdir()
     args = type("Args", (), {"output_dir": out, "quick": quick, "force": False})()
     for i, experiment in enumerate(results_table.EXPERIMENTS):
         results = _common.Results(experiment, args)
         results.add(f"task {i}", "SVM | tuned", "accuracy", f"0.9{i}0 ± 0.010",
                     baseline="0.8", setup="5-fold")
         results.write()
+    readme = tmp_path / "README.md"
+    readme.write_text(README_TEXT, encoding="utf-8")
+    return out, readme
 
 
 README_TEXT = ("# title\n\nintro\n\n<!-- results-table:start -->\nold table\n"
@@ -203,11 +209,7 @@ README_TEXT = ("# title\n\nintro\n\n<!-- results-table:start -->\nold table\n"
 
 def test_results_table_replaces_only_the_marked_section(tmp_path):
     _, results_table = _load_results_table()
-    out = tmp_path / "out"
-    out.mkdir()
-    _write_results(out, quick=False)
-    readme = tmp_path / "README.md"
-    readme.write_text(README_TEXT, encoding="utf-8")
+    out, readme = _results_and_readme(tmp_path, quick=False)
     assert results_table.main(["--output-dir", str(out), "--readme", str(readme)]) == 0
     text = readme.read_text(encoding="utf-8")
     assert "old table" not in text
@@ -221,11 +223,7 @@ def test_results_table_replaces_only_the_marked_section(tmp_path):
 
 def test_results_table_refuses_quick_results_and_keeps_readme(tmp_path):
     _, results_table = _load_results_table()
-    out = tmp_path / "out"
-    out.mkdir()
-    _write_results(out, quick=True)
-    readme = tmp_path / "README.md"
-    readme.write_text(README_TEXT, encoding="utf-8")
+    out, readme = _results_and_readme(tmp_path, quick=True)
     with pytest.raises(SystemExit, match="--quick run"):
         results_table.main(["--output-dir", str(out), "--readme", str(readme)])
     assert readme.read_text(encoding="utf-8") == README_TEXT
