@@ -8,6 +8,7 @@ import numpy as np
 from ._pipelines import (
     make_asteroid_table_pipeline,
     make_miles_pipeline,
+    make_sdss_templates_pipeline,
     make_smass2_pipeline,
     make_spex_pipeline,
     make_spitzer_irs_pipeline,
@@ -118,6 +119,23 @@ def _load_mahlke2022(data_home, download_if_missing):
     )
 
 
+def _load_sdss_templates(data_home, download_if_missing):
+    from ..datasets import fetch_sdss_templates
+
+    bunch = fetch_sdss_templates(template_set="all", data_home=data_home,
+                                 download_if_missing=download_if_missing)
+    classes = ["O", "B", "A", "F", "G", "K", "M"]  # the temperature sequence
+    keep = np.flatnonzero(np.isin(np.asarray(bunch.target_class), classes))
+    data = bunch.data[keep]
+    return LoadedData(
+        title="SDSS/BOSS stellar templates, MK class O-M",
+        X=data, y=np.asarray(bunch.target_class)[keep],
+        groups=np.asarray(bunch.groups)[keep],  # the star a template was made from
+        names=[f"{Path(s.meta['source']).name}[{s.meta['row']}]" for s in data],
+        classes=classes,
+    )
+
+
 def _load_spitzer_irs(data_home, download_if_missing):
     from ..datasets import fetch_spitzer_irs_sets
 
@@ -165,6 +183,11 @@ DATASETS = {
             "asteroids of many surveys (Mahlke et al. 2022), their 17 classes, "
             "groups = asteroid",
             _load_mahlke2022, make_asteroid_table_pipeline(53),
+        ),
+        CliDataset(
+            "sdss-templates",
+            "SDSS/BOSS stellar templates (spEigenStar), MK class O-M, groups = star",
+            _load_sdss_templates, make_sdss_templates_pipeline,
         ),
         CliDataset(
             "spitzer-irs",

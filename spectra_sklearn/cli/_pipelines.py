@@ -15,6 +15,7 @@ from ..preprocessing import (
 __all__ = [
     "make_asteroid_table_pipeline",
     "make_miles_pipeline",
+    "make_sdss_templates_pipeline",
     "make_smass2_pipeline",
     "make_spex_pipeline",
     "make_spitzer_irs_pipeline",
@@ -83,6 +84,27 @@ def make_miles_pipeline(*, model="cnn", random_state=0, n_threads=1, max_epochs=
         SpectrumReader(format="miles"),
         SpectralResampler(
             wavelength_min=3550.0, wavelength_max=7400.0, n_pixels=1024, spacing="log",
+            wavelength_unit="Angstrom", fill="edge",
+        ),
+        FluxScaler(method="median"),
+        _classifier(model, random_state=random_state, n_threads=n_threads,
+                    max_epochs=max_epochs),
+    )
+
+
+def make_sdss_templates_pipeline(*, model="cnn", random_state=0, n_threads=1, max_epochs=40):
+    """SDSS spectra -> 3800-9200 Å, 1,024 log pixels -> median flux 1 -> classifier.
+
+    For the SDSS/BOSS stellar templates (``spEigenStar``; vacuum wavelengths,
+    R ~ 2000) and the SDSS ``spec-*.fits`` spectra a model trained on them is
+    meant to classify: the reader reads SDSS files and passes the templates
+    (already read by :func:`~spectra_sklearn.datasets.fetch_sdss_templates`)
+    through. 3800-9200 Å is covered by every SDSS and BOSS spectrum.
+    """
+    return make_pipeline(
+        SpectrumReader(format="sdss"),
+        SpectralResampler(
+            wavelength_min=3800.0, wavelength_max=9200.0, n_pixels=1024, spacing="log",
             wavelength_unit="Angstrom", fill="edge",
         ),
         FluxScaler(method="median"),

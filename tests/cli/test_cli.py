@@ -178,6 +178,7 @@ def test_fit_and_predict_errors_name_the_problem(tmp_path, capsys):
     ("demeo2009", {"C", "S", "X", "Other"}),
     ("miles", {"O", "B", "A", "F", "G", "K", "M"}),
     ("mahlke2022", None),
+    ("sdss-templates", {"O", "B", "A", "F", "G", "K", "M"}),
 ])
 def test_evaluate_more_datasets_with_svc(shared_data, tmp_path, capsys, dataset, classes):
     status = main(["evaluate", dataset, "--data-home", str(shared_data), "--model", "svc",
@@ -232,3 +233,17 @@ def test_spitzer_irs_preset_classifies_real_cassis_files(shared_data):
     assert not scaled.mask[full].any()
     assert scaled.mask[ll_only, 0] and not scaled.mask[ll_only, -1]
     assert set(pipeline.predict(files)) <= {"a", "b"}
+
+
+def test_sdss_templates_model_predicts_sdss_spectrum_files(shared_data, tmp_path, capsys):
+    # trained on the templates (read by the fetcher), applied to SDSS
+    # spec-*.fits files: the preset's reader reads the SDSS format
+    model = tmp_path / "templates.joblib"
+    assert main(["fit", "sdss-templates", "--data-home", str(shared_data), "--model", "svc",
+                 "--model-file", str(model), "--no-download"]) == 0
+    files = sorted(str(p) for p in (shared_data / "sdss_spectra").glob("*.fits"))
+    output = tmp_path / "predictions.csv"
+    assert main(["predict", str(model), *files, "--output", str(output)]) == 0
+    rows = _read_predictions(output)
+    assert [r["name"] for r in rows] == files
+    assert {r["predicted"] for r in rows} <= set("OBAFGKM")
