@@ -33,6 +33,16 @@ def _classifier(model, *, random_state, n_threads, max_epochs):
     )
 
 
+def _preset(reader_format, resampler, normaliser, *, model, random_state, n_threads,
+            max_epochs):
+    """reader -> ``resampler`` -> ``normaliser`` -> the classifier ``model`` names."""
+    return make_pipeline(
+        SpectrumReader(format=reader_format), resampler, normaliser,
+        _classifier(model, random_state=random_state, n_threads=n_threads,
+                    max_epochs=max_epochs),
+    )
+
+
 def make_spex_pipeline(*, model="cnn", random_state=0, n_threads=1, max_epochs=40):
     """SpeX prism files -> 0.65-2.45 µm log grid -> flux at 1.2-1.3 µm = 1 -> classifier.
 
@@ -40,15 +50,14 @@ def make_spex_pipeline(*, model="cnn", random_state=0, n_threads=1, max_epochs=4
     dwarfs are conventionally normalised at (Burgasser 2014, ASI Conf. Ser. 11, 7);
     a polynomial continuum would erase the broad-band shape that separates them.
     """
-    return make_pipeline(
-        SpectrumReader(format="spex"),
+    return _preset(
+        "spex",
         SpectralResampler(
             wavelength_min=0.65, wavelength_max=2.45, n_pixels=256, spacing="log",
             fill="edge",
         ),
         ContinuumNormalizer(method="window", window=(1.2, 1.3)),
-        _classifier(model, random_state=random_state, n_threads=n_threads,
-                    max_epochs=max_epochs),
+        model=model, random_state=random_state, n_threads=n_threads, max_epochs=max_epochs,
     )
 
 
@@ -60,15 +69,14 @@ def make_smass2_pipeline(*, model="cnn", random_state=0, n_threads=1, max_epochs
     fetcher's ``data``) through unchanged, and reads ``*.[2]`` files for
     ``spectra-sklearn predict``.
     """
-    return make_pipeline(
-        SpectrumReader(format="smass"),
+    return _preset(
+        "smass",
         SpectralResampler(
             wavelength_min=0.44, wavelength_max=0.92, n_pixels=97, spacing="linear",
             fill="edge",
         ),
         ContinuumNormalizer(method="window", window=(0.54, 0.56)),
-        _classifier(model, random_state=random_state, n_threads=n_threads,
-                    max_epochs=max_epochs),
+        model=model, random_state=random_state, n_threads=n_threads, max_epochs=max_epochs,
     )
 
 
@@ -80,15 +88,14 @@ def make_miles_pipeline(*, model="cnn", random_state=0, n_threads=1, max_epochs=
     CNN's kernels span a constant velocity, and median scaling removes the
     arbitrary flux calibration level.
     """
-    return make_pipeline(
-        SpectrumReader(format="miles"),
+    return _preset(
+        "miles",
         SpectralResampler(
             wavelength_min=3550.0, wavelength_max=7400.0, n_pixels=1024, spacing="log",
             wavelength_unit="Angstrom", fill="edge",
         ),
         FluxScaler(method="median"),
-        _classifier(model, random_state=random_state, n_threads=n_threads,
-                    max_epochs=max_epochs),
+        model=model, random_state=random_state, n_threads=n_threads, max_epochs=max_epochs,
     )
 
 
@@ -101,15 +108,14 @@ def make_sdss_templates_pipeline(*, model="cnn", random_state=0, n_threads=1, ma
     (already read by :func:`~spectra_sklearn.datasets.fetch_sdss_templates`)
     through. 3800-9200 Å is covered by every SDSS and BOSS spectrum.
     """
-    return make_pipeline(
-        SpectrumReader(format="sdss"),
+    return _preset(
+        "sdss",
         SpectralResampler(
             wavelength_min=3800.0, wavelength_max=9200.0, n_pixels=1024, spacing="log",
             wavelength_unit="Angstrom", fill="edge",
         ),
         FluxScaler(method="median"),
-        _classifier(model, random_state=random_state, n_threads=n_threads,
-                    max_epochs=max_epochs),
+        model=model, random_state=random_state, n_threads=n_threads, max_epochs=max_epochs,
     )
 
 
@@ -122,15 +128,14 @@ def make_spitzer_irs_pipeline(*, model="cnn", random_state=0, n_threads=1, max_e
     scaling keeps the shape of the spectral energy distribution and removes
     the distance-dependent flux level, which spans orders of magnitude.
     """
-    return make_pipeline(
-        SpectrumReader(format="cassis"),
+    return _preset(
+        "cassis",
         SpectralResampler(
             wavelength_min=5.3, wavelength_max=37.2, n_pixels=256, spacing="log",
             fill="edge",
         ),
         FluxScaler(method="minmax"),
-        _classifier(model, random_state=random_state, n_threads=n_threads,
-                    max_epochs=max_epochs),
+        model=model, random_state=random_state, n_threads=n_threads, max_epochs=max_epochs,
     )
 
 
@@ -144,15 +149,15 @@ def make_asteroid_table_pipeline(n_pixels):
     """
 
     def make(*, model="cnn", random_state=0, n_threads=1, max_epochs=40):
-        return make_pipeline(
-            SpectrumReader(),
+        return _preset(
+            None,
             SpectralResampler(
                 wavelength_min=0.45, wavelength_max=2.45, n_pixels=n_pixels,
                 spacing="linear", method="linear", fill="nan",
             ),
             MaskedPixelInterpolator(),
-            _classifier(model, random_state=random_state, n_threads=n_threads,
-                        max_epochs=max_epochs),
+            model=model, random_state=random_state, n_threads=n_threads,
+            max_epochs=max_epochs,
         )
 
     return make
