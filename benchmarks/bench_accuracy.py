@@ -249,11 +249,11 @@ def main(argv=None):
     for item in filter(None, args.params.split(",")):
         key, value = item.split("=", 1)
         params[key.strip()] = ast.literal_eval(value.strip())
+    spex_grid = tuple(float(v) for v in args.spex_grid.split(","))
     rows = []
     for task in args.tasks.split(","):
         start = time.perf_counter()
-        X, y, groups, stratify, kind = load_task(
-            task, home, spex_grid=tuple(float(v) for v in args.spex_grid.split(",")))
+        X, y, groups, stratify, kind = load_task(task, home, spex_grid=spex_grid)
         task_params = {**TASK_PARAMS.get(task, {}), **params} if args.model == "cnn" \
             else params
         model = make_ensemble(kind, args.model, args.ensemble,

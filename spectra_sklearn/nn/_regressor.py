@@ -20,8 +20,8 @@ class SpectrumCNNRegressor(RegressorMixin, ConvNetParamsMixin, BaseSpectrumNet):
     parameters) with one linear output per target, trained on the ``loss``
     (by default the mean squared error) of the standardised targets (each
     target minus its mean, divided by its standard deviation, so Teff in K
-    and [Fe/H] in dex weigh alike). For a spectral subtype as a number, or several stellar
-    parameters at once (Teff, log g, [Fe/H]) as a 2-D ``y``.
+    and [Fe/H] in dex weigh alike). For a spectral subtype as a number, or
+    several stellar parameters at once (Teff, log g, [Fe/H]) as a 2-D ``y``.
 
     Parameters
     ----------
@@ -80,19 +80,20 @@ class SpectrumCNNRegressor(RegressorMixin, ConvNetParamsMixin, BaseSpectrumNet):
     True
     """.format(conv=CONV_PARAMS_DOC, fit=FIT_PARAMS_DOC.format(stratified=""))
 
-    _parameter_constraints: dict = {
-        **BaseSpectrumNet._parameter_constraints,
-        **CONV_CONSTRAINTS,
-        "loss": [StrOptions({"squared_error", "absolute_error", "huber"})],
-    }
-    _multi_output = True
-    _net_class = NeuralNetRegressor
-    _y_numeric = True
+    # the torch loss class of each value of ``loss``
     _losses = {
         "squared_error": torch.nn.MSELoss,
         "absolute_error": torch.nn.L1Loss,
         "huber": torch.nn.HuberLoss,
     }
+    _parameter_constraints: dict = {
+        **BaseSpectrumNet._parameter_constraints,
+        **CONV_CONSTRAINTS,
+        "loss": [StrOptions(set(_losses))],
+    }
+    _multi_output = True
+    _net_class = NeuralNetRegressor
+    _y_numeric = True
 
     def __init__(
         self,
