@@ -65,6 +65,9 @@ ESTIMATORS = [
     # 10 epochs: blob accuracy ~0.94 against the 0.83 of check_classifiers_train.
     SpectrumCNNClassifier(max_epochs=10, n_filters=8, n_blocks=2, random_state=0),
     SpectrumCNNRegressor(max_epochs=10, n_filters=8, n_blocks=2, random_state=0),
+    # log_loss sets the poor_score tag (its reason is in __sklearn_tags__)
+    SpectrumCNNRegressor(loss="log_loss", max_epochs=10, n_filters=8, n_blocks=2,
+                         random_state=0),
     # bin_size=1: the checks' data have 2-5 "pixels", none to average away
     SpectrumRNNClassifier(max_epochs=10, hidden_size=16, bin_size=1, lr=1e-2,
                           random_state=0),

@@ -104,3 +104,50 @@ def test_absolute_error_loss_resists_label_outliers():
         errors[loss] = np.median(np.abs(reg.predict(X_new) - depth_new))
     assert errors["absolute_error"] < 0.5 * errors["squared_error"]
     assert errors["huber"] < errors["squared_error"]
+
+
+def _typed_spectra(n_spectra=240, n_pixels=48, seed=0):
+    """Integer "subtypes" 0-7 set by where an absorption line sits.
+
+    The line centre moves 3 pixels per subtype, plus a scatter of 0.3 pixel,
+    like spectral types read by eye from a feature that moves with
+    temperature.
+    """
+    rng = np.random.default_rng(seed)
+    subtype = rng.integers(0, 8, n_spectra)
+    centre = 10 + 3.0 * subtype + rng.normal(0, 0.3, n_spectra)
+    pixels = np.arange(n_pixels)
+    flux = 1 - 0.6 * np.exp(-0.5 * ((pixels - centre[:, None]) / 2.0) ** 2)
+    flux += rng.normal(0, 0.02, flux.shape)
+    return flux, subtype.astype(float)
+
+
+def test_log_loss_learns_discrete_subtypes():
+    X, subtype = _typed_spectra()
+    reg = SpectrumCNNRegressor(loss="log_loss", random_state=0, **FAST).fit(X, subtype)
+    np.testing.assert_array_equal(reg.target_values_, np.unique(subtype))
+    assert reg.n_outputs_ == 1
+    X_new, subtype_new = _typed_spectra(n_spectra=120, seed=1)
+    prediction = reg.predict(X_new)
+    assert prediction.shape == (120,)
+    # an expectation over the training values stays within their range
+    assert subtype.min() <= prediction.min() and prediction.max() <= subtype.max()
+    assert np.mean(np.abs(np.round(prediction) - subtype_new)) < 0.2
+    # the module has one output (logit) per distinct training value
+    assert reg._forward(X_new[:2].astype(np.float32)).shape == (2, 8)
+
+
+def test_log_loss_refuses_several_targets():
+    X, depth, centre = _line_spectra()
+    with pytest.raises(ValueError, match=r"loss='log_loss' learns a single target.*\(120, 2\)"):
+        SpectrumCNNRegressor(loss="log_loss", max_epochs=1).fit(
+            X, np.column_stack([depth, centre]))
+
+
+def test_refit_with_another_loss_forgets_target_values():
+    X, subtype = _typed_spectra(n_spectra=60)
+    reg = SpectrumCNNRegressor(loss="log_loss", max_epochs=1, n_filters=4).fit(X, subtype)
+    assert hasattr(reg, "target_values_")
+    reg.set_params(loss="squared_error").fit(X, subtype)
+    assert not hasattr(reg, "target_values_")
+    assert reg.predict(X[:3]).shape == (3,)
