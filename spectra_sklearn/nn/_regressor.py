@@ -59,8 +59,8 @@ default='squared_error'
     target_values_ : ndarray of shape (n_target_values,)
         The distinct training target values, in increasing order; only with
         ``loss='log_loss'``.
-    net_ : skorch.NeuralNetRegressor
-        The trained net.
+    net_ : skorch.NeuralNetRegressor or skorch.NeuralNetClassifier
+        The trained net (the classifier with ``loss='log_loss'``).
     history_ : skorch.History
         Per-epoch record of the training.
     n_iter_ : int
