@@ -34,7 +34,9 @@ It reports the **MK class** (O-M) with a tuned SVM and the 1-D CNN
 (:class:`~spectra_sklearn.nn.SpectrumCNNClassifier`), within MILES (5-fold
 cross-validation by star) and MILES -> templates; and the **subclass** as a
 number (O0 = 0, B0 = 10 ... M9 = 69) by regression (tuned SVR, the CNN
-regressor), scored by the mean absolute error in subclasses.
+regressor with the squared error and with ``loss='log_loss'``, which treats
+each catalogue subclass as a class and predicts the expected subclass),
+scored by the mean absolute error in subclasses.
 
 Data come from the data home (``--data-home``, else ``$SPECTRA_SKLEARN_DATA``,
 else ``~/spectra_sklearn_data``). Run it with ``python
@@ -205,6 +207,8 @@ def regressors():
             if not QUICK else {"svr__C": [100.0]},
             cv=GroupKFold(n_splits=3), scoring="neg_mean_absolute_error"),
         "CNN regressor": SpectrumCNNRegressor(max_epochs=CNN_EPOCHS, random_state=0, n_threads=1),
+        "CNN, log loss": SpectrumCNNRegressor(loss="log_loss", max_epochs=CNN_EPOCHS,
+                                              random_state=0, n_threads=1),
     }
 
 
