@@ -5,7 +5,8 @@ reader), then :class:`~spectra_sklearn.preprocessing.SpectralResampler`
 puts them on one wavelength grid and
 :class:`~spectra_sklearn.preprocessing.ContinuumNormalizer` divides by the
 flux in a window, then the model. 5-fold
-:class:`~sklearn.model_selection.StratifiedGroupKFold` (shuffled, seed 0),
+:class:`~sklearn.model_selection.StratifiedGroupKFold` (shuffled, seed 0 or
+``--cv-seed``),
 grouped by physical object, so no object is in a training and a test fold.
 
 Evaluations (``--tasks``, default all):
@@ -243,6 +244,9 @@ def main(argv=None):
     parser.add_argument("--model", default="cnn", choices=["cnn", "rnn", "svc", "knn"])
     parser.add_argument("--max-epochs", type=int, default=40)
     parser.add_argument("--n-splits", type=int, default=5)
+    parser.add_argument("--cv-seed", type=int, default=0,
+                        help="seed of the shuffled folds (another seed checks that a "
+                             "difference between models is not the folds' luck)")
     parser.add_argument("--spex-grid", default=None,
                         help="SpeX log grid LOW,HIGH,N_PIXELS (µm) of both SpeX tasks; "
                              "default: spex " + ",".join(map(str, SPEX_GRIDS["spex"]))
@@ -275,7 +279,7 @@ def main(argv=None):
         if args.standardize:
             model = make_pipeline(StandardScaler(), model)
         y_pred, folds = cross_validate(model, X, y, groups, stratify, kind=kind,
-                                       n_splits=args.n_splits)
+                                       n_splits=args.n_splits, seed=args.cv_seed)
         seconds = time.perf_counter() - start
         if args.save_predictions:
             np.savez(f"{args.save_predictions}{task}.npz", y=y, y_pred=y_pred,
@@ -290,7 +294,7 @@ def main(argv=None):
                 title=f"{args.model} {params or ''}, max_epochs={args.max_epochs}, "
                       f"{'StandardScaler, ' if args.standardize else ''}"
                       f"ensemble of {args.ensemble}, "
-                      f"{args.n_splits}-fold StratifiedGroupKFold")
+                      f"{args.n_splits}-fold StratifiedGroupKFold (seed {args.cv_seed})")
     return 0
 
 
