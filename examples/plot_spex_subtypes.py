@@ -172,9 +172,9 @@ print_table(f"SpeX letter class M/L/T, {N_SPLITS}-fold CV by object"
 # subtype, predicting T2 twelve. The catalogue types are whole subtypes, so
 # the predictions are also scored rounded to whole subtypes. Below
 # 0.87 µm the prism spectra of late dwarfs are faint and noisy; the models
-# on the classification band alone avoid that part. The catalogue types
-# are whole subtypes read against standards, and labels scatter by about a
-# subtype: the log loss treats each subtype as a class and predicts the
+# on the classification band alone avoid that part. The types are read
+# against standards and scatter by about a subtype between spectra of one
+# object: the log loss treats each subtype as a class and predicts the
 # probability-weighted mean subtype, which learns them better than a
 # squared-error fit.
 regressors = {
