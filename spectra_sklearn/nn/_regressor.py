@@ -42,8 +42,10 @@ default='squared_error'
         learns spectral types better than the regression losses when
         neighbouring types differ by discrete features and the labels
         scatter by a subtype (SpeX M/L/T subtypes: rounded MAE 0.39
-        against 0.49, ``benchmarks/bench_accuracy.py``). It cannot predict
-        beyond the training values, and its size grows with their number.
+        against 0.49, ``benchmarks/bench_accuracy.py``), but not always
+        (MILES MK subclasses in ``examples/plot_stellar_mk_types.py``: MAE
+        1.61 against 1.55 for the squared error). It cannot predict beyond
+        the training values, and its size grows with their number.
 {conv}{fit}
     Attributes
     ----------
