@@ -1,7 +1,7 @@
 """Training and prediction cost of SpectrumCNNClassifier vs plain PyTorch.
 
 Both sides use the same network class
-(:class:`spectra_sklearn.nn._modules.SpectrumCNNModule`, the estimator's
+(:class:`spectra_sklearn.nn.modules.SpectrumCNNModule`, the estimator's
 default architecture: 3 residual dilated blocks of 16/32/64 channels, pooling
 to 16 bins), the same input standardisation, AdamW (lr 1e-3, weight decay
 1e-2) with a cosine learning-rate schedule, cross-entropy, batches of 64
@@ -108,7 +108,7 @@ class PlainTorchCNN(_CNNBench):
     def _train(self):
         from torch.utils.data import DataLoader, TensorDataset
 
-        from spectra_sklearn.nn._modules import SpectrumCNNModule
+        from spectra_sklearn.nn.modules import SpectrumCNNModule
 
         torch.manual_seed(0)
         module = SpectrumCNNModule(

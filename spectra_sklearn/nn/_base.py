@@ -153,6 +153,24 @@ def _silent(*args, **kwargs):
     """A picklable ``print`` that prints nothing (skorch callback sink)."""
 
 
+# Every concrete neural estimator, by class name (filled by
+# BaseSpectrumNet.__init_subclass__); spectra_sklearn.nn.load builds only these.
+_ESTIMATORS = {}
+
+
+def registered_estimators():
+    """The neural estimators :func:`spectra_sklearn.nn.load` can rebuild.
+
+    Returns
+    -------
+    dict of {str: type}
+        Class name → class, for every concrete subclass of
+        :class:`BaseSpectrumNet` defined so far (the package's own are
+        defined when :mod:`spectra_sklearn.nn` is imported).
+    """
+    return dict(_ESTIMATORS)
+
+
 class BaseSpectrumNet(BaseEstimator):
     """Parameters, input handling and fitting shared by the neural estimators.
 
@@ -162,7 +180,46 @@ class BaseSpectrumNet(BaseEstimator):
     methods :meth:`_prepare_predict` and :meth:`_forward`. ``verbose=1``
     prints skorch's per-epoch table, ``verbose>=2`` also its per-batch
     progress bar (tqdm).
+
+    Writing a new estimator:
+
+    - a concrete subclass (its name not starting with ``Base`` or ``_``) is
+      registered when the class is defined, so that
+      :func:`spectra_sklearn.nn.load` can rebuild it; nothing else needs
+      editing;
+    - the input options below are class attributes with the values the
+      base assumes; a subclass that takes one as a constructor parameter
+      shadows it with its own value;
+    - private fitted state that :meth:`save` must keep besides the public
+      ``*_`` attributes is named in ``_saved_private_attributes``;
+      ``_net_spec`` (the module's constructor arguments, set by
+      :meth:`_fit_net`) is always kept.
     """
+
+    # Input options read by the base (subclasses may take them as parameters).
+    use_ivar = False
+    noise_augmentation = 0.0
+    input_scaling = "dataset"
+    # Target handling for validate_data (regressors override).
+    _multi_output = False
+    _y_numeric = False
+    # Private attributes save() stores and load() restores.
+    _saved_private_attributes = ("_net_spec",)
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.__name__.startswith(("Base", "_")):
+            return
+        known = _ESTIMATORS.get(cls.__name__)
+        if known is not None and (known.__module__, known.__qualname__) != (
+            cls.__module__, cls.__qualname__
+        ):
+            raise TypeError(
+                f"A neural estimator named {cls.__name__!r} is already registered "
+                f"({known.__module__}.{known.__qualname__}); saved files name "
+                "estimators by class name, so give this one another name."
+            )
+        _ESTIMATORS[cls.__name__] = cls
 
     _parameter_constraints: dict = {
         "lr": [Interval(Real, 0, None, closed="neither")],
@@ -209,8 +266,8 @@ class BaseSpectrumNet(BaseEstimator):
             flux = validate_data(self, X, reset=reset, dtype=dtype)
             return flux, ivar
         flux, y = validate_data(self, X, y, reset=reset, dtype=dtype,
-                                multi_output=getattr(self, "_multi_output", False),
-                                y_numeric=getattr(self, "_y_numeric", False))
+                                multi_output=self._multi_output,
+                                y_numeric=self._y_numeric)
         return flux, ivar, y
 
     @staticmethod
@@ -396,9 +453,6 @@ class BaseSpectrumNet(BaseEstimator):
         save_estimator(self, path)
 
     # --------------------------------------------------- fit/predict plumbing
-    def _input_scaling_mode(self):
-        return getattr(self, "input_scaling", "dataset")
-
     def _prepare_fit(self, X, y):
         """Validate ``X`` and ``y``; return the network input and the scaling.
 
@@ -407,16 +461,16 @@ class BaseSpectrumNet(BaseEstimator):
         it (``noise_augmentation > 0`` and ``X`` has one).
         """
         flux, ivar, y = self._validate_spectra(X, reset=True, y=y)
-        use_ivar = getattr(self, "use_ivar", False)
+        use_ivar = self.use_ivar
         if use_ivar and ivar is None:
             raise ValueError(
                 f"{type(self).__name__}(use_ivar=True) needs the inverse variance of "
                 "the spectra: pass a SpectrumBatch on a common wavelength grid, not a "
                 "plain array of flux (or set use_ivar=False)."
             )
-        if not use_ivar and not getattr(self, "noise_augmentation", 0) > 0:
+        if not use_ivar and not self.noise_augmentation > 0:
             ivar = None
-        if self._input_scaling_mode() == "dataset":
+        if self.input_scaling == "dataset":
             shift, scale = robust_location_scale(flux)
         else:
             shift, scale = 0.0, 1.0
@@ -425,7 +479,7 @@ class BaseSpectrumNet(BaseEstimator):
     def _prepare_predict(self, X):
         """Validate ``X`` after fit; return the network input."""
         flux, ivar = self._validate_spectra(X, reset=False)
-        if getattr(self, "use_ivar", False):
+        if self.use_ivar:
             if ivar is None:
                 raise ValueError(
                     f"This {type(self).__name__} was fitted with use_ivar=True and "

@@ -7,7 +7,7 @@ from sklearn.base import ClassifierMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import BaseSpectrumNet, BaseSpectrumNetClassifier
-from ._modules import SpectrumCNNModule
+from .modules import SpectrumCNNModule
 
 __all__ = ["SpectrumCNNClassifier"]
 
@@ -175,7 +175,7 @@ class SpectrumCNNClassifier(ClassifierMixin, ConvNetParamsMixin, BaseSpectrumNet
         names.
     net_ : skorch.NeuralNetClassifier
         The trained net; ``net_.module_`` is the
-        :class:`~spectra_sklearn.nn._modules.SpectrumCNNModule`.
+        :class:`~spectra_sklearn.nn.modules.SpectrumCNNModule`.
     history_ : skorch.History
         Per-epoch record of the training (``train_loss``, and
         ``valid_loss``/``valid_acc`` with ``early_stopping``).

@@ -7,8 +7,11 @@ A saved estimator is a zip archive of two members:
   and the training history;
 - ``weights.pt``: the module's ``state_dict`` written by :func:`torch.save`.
 
-:func:`load` parses the JSON, accepts only the estimator classes of
-:mod:`spectra_sklearn.nn` and optimizers of :mod:`torch.optim`, and reads the
+:func:`load` parses the JSON, accepts only the registered neural
+estimators (every concrete subclass of ``BaseSpectrumNet`` registers itself
+when its class is defined; see ``registered_estimators``), their declared
+private attributes (``_saved_private_attributes``) and optimizers of
+:mod:`torch.optim`, and reads the
 weights with ``torch.load(..., weights_only=True)``, which refuses anything but
 tensors and plain containers: loading a file never executes code from it
 (unlike :mod:`pickle` or :mod:`joblib`, which must only be used on trusted
@@ -25,25 +28,13 @@ import torch
 from skorch.history import History
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import preserved_torch_rng, torch_threads
+from ._base import preserved_torch_rng, registered_estimators, torch_threads
 
 __all__ = ["load", "save_estimator"]
 
 FORMAT = "spectra_sklearn.nn/1"
 _PARAMS = "params.json"
 _WEIGHTS = "weights.pt"
-
-
-def _registry():
-    from ._autoencoder import SpectrumAutoencoder
-    from ._cnn import SpectrumCNNClassifier
-    from ._regressor import SpectrumCNNRegressor
-    from ._rnn import SpectrumRNNClassifier
-
-    return {cls.__name__: cls for cls in (
-        SpectrumCNNClassifier, SpectrumCNNRegressor, SpectrumRNNClassifier,
-        SpectrumAutoencoder,
-    )}
 
 
 def _encode(value, what):
@@ -116,7 +107,7 @@ def save_estimator(estimator, path):
         and name not in ("net_", "history_")
     }
     private = {name: _encode(getattr(estimator, name), name)
-               for name in ("_net_spec", "_y_1d") if hasattr(estimator, name)}
+               for name in estimator._saved_private_attributes if hasattr(estimator, name)}
     try:
         history = json.loads(json.dumps(list(estimator.history_)))
     except (TypeError, ValueError):
@@ -182,7 +173,7 @@ def load(path):
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise ValueError(f"{path!r}: unknown format {document.get('format')!r}; "
                          f"expected {FORMAT!r}.")
-    registry = _registry()
+    registry = registered_estimators()
     name = document.get("estimator")
     if name not in registry:
         raise ValueError(f"{path!r} names estimator {name!r}; loadable are "
@@ -197,7 +188,7 @@ def load(path):
             raise ValueError(f"{path!r}: unexpected fitted attribute {attr!r}.")
         setattr(estimator, attr, _decode(value))
     for attr, value in document["private"].items():
-        if attr not in ("_net_spec", "_y_1d"):
+        if attr not in cls._saved_private_attributes:
             raise ValueError(f"{path!r}: unexpected attribute {attr!r}.")
         setattr(estimator, attr, _decode(value))
     try:

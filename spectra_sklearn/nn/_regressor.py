@@ -126,6 +126,7 @@ default='squared_error'
         "loss": [StrOptions(set(_losses))],
     }
     _y_numeric = True
+    _saved_private_attributes = (*BaseSpectrumNet._saved_private_attributes, "_y_1d")
 
     def __init__(
         self,

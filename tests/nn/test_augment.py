@@ -5,7 +5,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from spectra_sklearn.nn._augment import SpectrumAugmenter, shift_pixels
+from spectra_sklearn.nn.modules import SpectrumAugmenter, shift_pixels
 
 
 @settings(max_examples=40, deadline=None)

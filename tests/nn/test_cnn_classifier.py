@@ -22,7 +22,7 @@ from sklearn.utils.estimator_checks import (
 
 from spectra_sklearn import SpectrumBatch
 from spectra_sklearn.nn import SpectrumCNNClassifier
-from spectra_sklearn.nn._modules import FluxStandardizer, SpectrumCNNModule
+from spectra_sklearn.nn.modules import FluxStandardizer, SpectrumCNNModule
 
 FAST = dict(max_epochs=8, n_filters=8, batch_size=32)
 

@@ -195,3 +195,33 @@ def test_load_refuses_tampered_parameters(saved, tmp_path, edit, message):
     _rewrite(saved, bad, params=edit)
     with pytest.raises(ValueError, match=message):
         load(bad)
+
+
+def test_every_public_estimator_is_registered_for_load():
+    import spectra_sklearn.nn as nn_package
+    from spectra_sklearn.nn._base import BaseSpectrumNet, registered_estimators
+
+    public = {name for name in nn_package.__all__
+              if isinstance(getattr(nn_package, name), type)
+              and issubclass(getattr(nn_package, name), BaseSpectrumNet)}
+    assert public and public <= set(registered_estimators())
+
+
+def test_a_new_subclass_registers_itself_and_round_trips(tmp_path):
+    from spectra_sklearn.nn._base import registered_estimators
+
+    class ThinCNNForRegistryTest(SpectrumCNNClassifier):
+        """A subclass defined outside the package: load() finds it by name."""
+
+    assert registered_estimators()["ThinCNNForRegistryTest"] is ThinCNNForRegistryTest
+    X, y = _data()
+    est = ThinCNNForRegistryTest(max_epochs=1, n_filters=4, random_state=0).fit(X, y)
+    est.save(tmp_path / "thin.zip")
+    loaded = load(tmp_path / "thin.zip")
+    assert type(loaded) is ThinCNNForRegistryTest
+    np.testing.assert_array_equal(loaded.predict_proba(X), est.predict_proba(X))
+
+
+def test_two_estimators_with_one_name_are_refused():
+    with pytest.raises(TypeError, match="already registered"):
+        type("SpectrumCNNClassifier", (SpectrumCNNClassifier,), {"__module__": "elsewhere"})

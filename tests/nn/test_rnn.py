@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from spectra_sklearn.nn import SpectrumRNNClassifier
-from spectra_sklearn.nn._rnn import SpectrumRNNModule
+from spectra_sklearn.nn.modules import SpectrumRNNModule
 
 FAST = dict(max_epochs=12, hidden_size=12, lr=1e-2, batch_size=32)
 

@@ -10,11 +10,13 @@ from torch import nn
 from ._augment import SpectrumAugmenter
 
 __all__ = [
+    "BatchNorm1d",
     "ConvTrunk",
     "FluxStandardizer",
     "ResidualConvBlock",
     "SpectrumCNNModule",
     "SpectrumInput",
+    "same_conv",
 ]
 
 
@@ -121,7 +123,7 @@ class SpectrumInput(nn.Module):
         return torch.stack([z, torch.asinh(snr).to(z.dtype)], dim=1)
 
 
-class _BatchNorm1d(nn.BatchNorm1d):
+class BatchNorm1d(nn.BatchNorm1d):
     """BatchNorm1d that accepts one value per channel while training.
 
     A training batch of one spectrum whose feature map has one pixel (the
@@ -140,7 +142,7 @@ class _BatchNorm1d(nn.BatchNorm1d):
         return super().forward(x)
 
 
-def _same_conv(in_channels, out_channels, kernel_size, dilation=1):
+def same_conv(in_channels, out_channels, kernel_size, dilation=1):
     """Zero padding + convolution keeping the length ("same", any kernel).
 
     Explicit padding instead of ``padding="same"``: no torch warning for even
@@ -167,18 +169,18 @@ class ResidualConvBlock(nn.Module):
     def __init__(self, in_channels, out_channels, kernel_size, dilation=1):
         super().__init__()
         self.body = nn.Sequential(
-            _same_conv(in_channels, out_channels, kernel_size),
-            _BatchNorm1d(out_channels),
+            same_conv(in_channels, out_channels, kernel_size),
+            BatchNorm1d(out_channels),
             nn.ReLU(),
-            _same_conv(out_channels, out_channels, kernel_size, dilation),
-            _BatchNorm1d(out_channels),
+            same_conv(out_channels, out_channels, kernel_size, dilation),
+            BatchNorm1d(out_channels),
         )
         if in_channels == out_channels:
             self.shortcut = nn.Identity()
         else:
             self.shortcut = nn.Sequential(
                 nn.Conv1d(in_channels, out_channels, 1, bias=False),
-                _BatchNorm1d(out_channels),
+                BatchNorm1d(out_channels),
             )
         self.pool = nn.MaxPool1d(2, ceil_mode=True)
 

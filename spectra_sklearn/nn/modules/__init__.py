@@ -1,0 +1,42 @@
+"""The PyTorch modules behind the estimators of :mod:`spectra_sklearn.nn`.
+
+Every ``torch.nn.Module`` of the package lives here, one private file per
+family, so that a new estimator finds its building blocks in one place and
+fitted estimators (which hold module instances) pickle and load anywhere:
+
+- input handling: :class:`FluxStandardizer`, :class:`SpectrumInput` (scaling,
+  optional inverse-variance channel, training-time augmentation with
+  :class:`SpectrumAugmenter`);
+- 1-D convolutions: :func:`same_conv`, :class:`BatchNorm1d`,
+  :class:`ResidualConvBlock`, :class:`ConvTrunk` (the feature extractor),
+  :class:`SpectrumCNNModule` (trunk + head);
+- :class:`SpectrumRNNModule` (bidirectional LSTM) and
+  :class:`SpectrumAutoencoderModule` (encoder/decoder).
+"""
+
+from ._augment import SpectrumAugmenter, shift_pixels
+from ._autoencoder import SpectrumAutoencoderModule
+from ._rnn import SpectrumRNNModule
+from ._spectrum import (
+    BatchNorm1d,
+    ConvTrunk,
+    FluxStandardizer,
+    ResidualConvBlock,
+    SpectrumCNNModule,
+    SpectrumInput,
+    same_conv,
+)
+
+__all__ = [
+    "BatchNorm1d",
+    "ConvTrunk",
+    "FluxStandardizer",
+    "ResidualConvBlock",
+    "SpectrumAugmenter",
+    "SpectrumAutoencoderModule",
+    "SpectrumCNNModule",
+    "SpectrumInput",
+    "SpectrumRNNModule",
+    "same_conv",
+    "shift_pixels",
+]
