@@ -28,7 +28,7 @@ objects) and predicts
 
 Each spectrum is resampled onto 256 pixels uniform in log-wavelength over
 0.65-2.45 µm and divided by its median flux at 1.2-1.3 µm (the J-band peak),
-as :func:`spectra_sklearn.cli._pipelines.make_spex_pipeline` does; these steps
+as :func:`spectra_sklearn.pipelines.make_spex_pipeline` does; these steps
 learn nothing, so they run once before the cross-validation. Some objects have
 several spectra: the 5 folds are split by object (``SOURCE_KEY``) with
 :class:`~sklearn.model_selection.StratifiedGroupKFold` (stratified by

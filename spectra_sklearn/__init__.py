@@ -6,6 +6,8 @@ The containers live at the top level; the steps live in sub-packages:
 - :mod:`spectra_sklearn.preprocessing` -- resampling, continuum normalisation;
 - :mod:`spectra_sklearn.nn` -- skorch-wrapped PyTorch estimators;
 - :mod:`spectra_sklearn.datasets` -- data home, fetchers and the embedded SpeX sample;
+- :mod:`spectra_sklearn.pipelines` -- ready-made reader → grid → normalisation → classifier
+  pipelines for the datasets the package knows (``make_spex_pipeline``, ...);
 - :mod:`spectra_sklearn.model_selection` -- cross-survey splits, repeated stratified group k-fold;
 - :mod:`spectra_sklearn.plotting` -- spectra, class means, confusion matrix, training curves,
   latent space and CNN saliency (matplotlib).

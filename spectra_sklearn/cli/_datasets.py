@@ -5,7 +5,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._pipelines import (
+from ..pipelines import (
     make_asteroid_table_pipeline,
     make_miles_pipeline,
     make_sdss_templates_pipeline,

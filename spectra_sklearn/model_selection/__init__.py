@@ -25,7 +25,7 @@ splitter. Nothing needs a ``set_*_request`` call because the splitters request
 
 >>> import sklearn
 >>> from sklearn.model_selection import GridSearchCV, StratifiedGroupKFold, cross_validate
->>> from spectra_sklearn.cli._pipelines import make_spex_pipeline
+>>> from spectra_sklearn.pipelines import make_spex_pipeline
 >>> from spectra_sklearn.datasets import load_spex_sample
 >>> spex = load_spex_sample()
 >>> inner = GridSearchCV(make_spex_pipeline(model="svc"), {"svc__C": [1.0, 10.0]},

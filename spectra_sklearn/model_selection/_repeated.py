@@ -160,7 +160,7 @@ def repeated_cv_confidence_interval(scores, n_splits, *, confidence=0.95, test_t
     --------
     >>> from sklearn.model_selection import cross_validate
     >>> from sklearn.svm import SVC
-    >>> from spectra_sklearn.cli._pipelines import make_spex_pipeline
+    >>> from spectra_sklearn.pipelines import make_spex_pipeline
     >>> from spectra_sklearn.datasets import load_spex_sample
     >>> from spectra_sklearn.model_selection import (
     ...     RepeatedStratifiedGroupKFold, repeated_cv_confidence_interval)

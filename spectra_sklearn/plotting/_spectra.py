@@ -187,7 +187,7 @@ def plot_class_means(X, y, *, classes=None, spread=True, ax=None):
     >>> import matplotlib
     >>> matplotlib.use("Agg")
     >>> import matplotlib.pyplot as plt
-    >>> from spectra_sklearn.cli._pipelines import make_spex_pipeline
+    >>> from spectra_sklearn.pipelines import make_spex_pipeline
     >>> from spectra_sklearn.datasets import load_spex_sample
     >>> from spectra_sklearn.plotting import plot_class_means
     >>> spex = load_spex_sample()

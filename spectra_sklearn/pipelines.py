@@ -1,11 +1,38 @@
-"""The pipelines the command line runs, one builder per dataset."""
+"""Ready-made pipelines for the datasets the package knows, one builder per dataset.
+
+Each ``make_*_pipeline`` returns an unfitted scikit-learn
+:class:`~sklearn.pipeline.Pipeline`: :class:`~spectra_sklearn.io.SpectrumReader`
+(file paths, or spectra already read, in) → :class:`~spectra_sklearn.preprocessing.SpectralResampler`
+onto the dataset's wavelength grid → a continuum or flux normalisation → a
+classifier. They are what ``spectra-sklearn evaluate``/``fit`` run, and a
+starting point to tune with :class:`~sklearn.model_selection.GridSearchCV`
+(``pipeline.set_params(spectralresampler__n_pixels=...)``).
+
+Every builder takes the same keyword-only parameters:
+
+model : {'cnn', 'svc'}, default='cnn'
+    The final estimator: :class:`~spectra_sklearn.nn.SpectrumCNNClassifier`
+    with balanced class weights, or an RBF :class:`~sklearn.svm.SVC`
+    (``C=10``, ``gamma='scale'``).
+random_state : int, default=0
+    Seed of the classifier.
+n_threads : int, default=1
+    Torch threads of the CNN (one is fastest on small machines).
+max_epochs : int, default=40
+    Training epochs of the CNN.
+
+Examples
+--------
+>>> from spectra_sklearn.pipelines import make_spex_pipeline
+>>> [name for name, _ in make_spex_pipeline(model="svc").steps]
+['spectrumreader', 'spectralresampler', 'continuumnormalizer', 'svc']
+"""
 
 from sklearn.pipeline import make_pipeline
 from sklearn.svm import SVC
 
-from ..io import SpectrumReader
-from ..nn import SpectrumCNNClassifier
-from ..preprocessing import (
+from .io import SpectrumReader
+from .preprocessing import (
     ContinuumNormalizer,
     FluxScaler,
     MaskedPixelInterpolator,
@@ -25,6 +52,10 @@ __all__ = [
 def _classifier(model, *, random_state, n_threads, max_epochs):
     if model == "svc":
         return SVC(C=10.0, gamma="scale", random_state=random_state)
+    if model != "cnn":
+        raise ValueError(f"The 'model' parameter must be 'cnn' or 'svc'. Got {model!r} instead.")
+    from .nn import SpectrumCNNClassifier  # torch is imported only when a CNN is asked for
+
     return SpectrumCNNClassifier(
         max_epochs=max_epochs,
         class_weight="balanced",
@@ -49,6 +80,14 @@ def make_spex_pipeline(*, model="cnn", random_state=0, n_threads=1, max_epochs=4
     The 1.2-1.3 µm window is the J-band peak SpeX prism spectra of M, L and T
     dwarfs are conventionally normalised at (Burgasser 2014, ASI Conf. Ser. 11, 7);
     a polynomial continuum would erase the broad-band shape that separates them.
+
+    Parameters and defaults: see the module docstring (``model``,
+    ``random_state``, ``n_threads``, ``max_epochs``).
+
+    Returns
+    -------
+    pipeline : sklearn.pipeline.Pipeline
+        Unfitted; ``fit`` takes file paths (or spectra) and labels.
     """
     return _preset(
         "spex",
@@ -68,6 +107,14 @@ def make_smass2_pipeline(*, model="cnn", random_state=0, n_threads=1, max_epochs
     (2002, Icarus 158, 146). The reader passes spectra already read (the
     fetcher's ``data``) through unchanged, and reads ``*.[2]`` files for
     ``spectra-sklearn predict``.
+
+    Parameters and defaults: see the module docstring (``model``,
+    ``random_state``, ``n_threads``, ``max_epochs``).
+
+    Returns
+    -------
+    pipeline : sklearn.pipeline.Pipeline
+        Unfitted; ``fit`` takes file paths (or spectra) and labels.
     """
     return _preset(
         "smass",
@@ -87,6 +134,14 @@ def make_miles_pipeline(*, model="cnn", random_state=0, n_threads=1, max_epochs=
     linear grid in air wavelengths at 2.5 Å FWHM; the log grid makes the
     CNN's kernels span a constant velocity, and median scaling removes the
     arbitrary flux calibration level.
+
+    Parameters and defaults: see the module docstring (``model``,
+    ``random_state``, ``n_threads``, ``max_epochs``).
+
+    Returns
+    -------
+    pipeline : sklearn.pipeline.Pipeline
+        Unfitted; ``fit`` takes file paths (or spectra) and labels.
     """
     return _preset(
         "miles",
@@ -107,6 +162,14 @@ def make_sdss_templates_pipeline(*, model="cnn", random_state=0, n_threads=1, ma
     meant to classify: the reader reads SDSS files and passes the templates
     (already read by :func:`~spectra_sklearn.datasets.fetch_sdss_templates`)
     through. 3800-9200 Å is covered by every SDSS and BOSS spectrum.
+
+    Parameters and defaults: see the module docstring (``model``,
+    ``random_state``, ``n_threads``, ``max_epochs``).
+
+    Returns
+    -------
+    pipeline : sklearn.pipeline.Pipeline
+        Unfitted; ``fit`` takes file paths (or spectra) and labels.
     """
     return _preset(
         "sdss",
@@ -127,6 +190,14 @@ def make_spitzer_irs_pipeline(*, model="cnn", random_state=0, n_threads=1, max_e
     (one module) are filled from their nearest pixel and keep a mask. Min-max
     scaling keeps the shape of the spectral energy distribution and removes
     the distance-dependent flux level, which spans orders of magnitude.
+
+    Parameters and defaults: see the module docstring (``model``,
+    ``random_state``, ``n_threads``, ``max_epochs``).
+
+    Returns
+    -------
+    pipeline : sklearn.pipeline.Pipeline
+        Unfitted; ``fit`` takes file paths (or spectra) and labels.
     """
     return _preset(
         "cassis",
