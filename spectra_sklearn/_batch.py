@@ -5,7 +5,7 @@ import numbers
 import numpy as np
 from astropy import units as u
 
-from ._spectrum import Spectrum, _as_unit
+from ._spectrum import Spectrum
 
 __all__ = ["SpectrumBatch", "as_spectrum_batch"]
 
@@ -98,7 +98,7 @@ class SpectrumBatch:
         ivar=None,
         mask=None,
         *,
-        wavelength_unit="um",
+        wavelength_unit=None,
         flux_unit=None,
         meta=None,
     ):
@@ -106,18 +106,24 @@ class SpectrumBatch:
 
         Parameters
         ----------
-        wavelength : array-like of shape (n_pixels,)
-            The common grid, strictly increasing, in ``wavelength_unit``.
-        flux : array-like of shape (n_spectra, n_pixels)
-            One spectrum per row.
-        ivar : array-like of shape (n_spectra, n_pixels), default=None
-            Inverse variance; ``None`` means unknown (NaN).
+        wavelength : array-like or astropy Quantity of shape (n_pixels,)
+            The common grid, strictly increasing, in ``wavelength_unit``. A
+            Quantity keeps its unit or is converted to an explicit
+            ``wavelength_unit`` (:func:`astropy.units.spectral`); a frequency,
+            energy or wavenumber grid becomes wavelengths (``um`` unless
+            ``wavelength_unit`` names a length) and the pixels are reordered
+            so that it increases.
+        flux : array-like or astropy Quantity of shape (n_spectra, n_pixels)
+            One spectrum per row. A Quantity keeps its unit or is converted to
+            an explicit ``flux_unit`` (F_nu <-> F_lambda included).
+        ivar : array-like or astropy Quantity of shape (n_spectra, n_pixels), default=None
+            Inverse variance in ``flux_unit ** -2``; ``None`` means unknown (NaN).
         mask : array-like of bool of shape (n_spectra, n_pixels), default=None
             ``True`` marks bad pixels; non-finite flux is always masked.
-        wavelength_unit : astropy unit or str, default="um"
-            Unit of ``wavelength``.
+        wavelength_unit : astropy unit, str or None, default=None
+            Unit of ``wavelength``: ``None`` means the Quantity's unit, else ``"um"``.
         flux_unit : astropy unit, str, None or list of those, default=None
-            One unit for all rows, or one per row.
+            One flux-like unit for all rows, or one per row.
         meta : list of dict, default=None
             One metadata dict per row.
 
@@ -130,9 +136,23 @@ class SpectrumBatch:
         ------
         ValueError
             If shapes disagree, the grid is not strictly increasing and finite,
-            or the inverse variance is negative.
+            the inverse variance is negative, or a unit contradicts the declared
+            one or is no wavelength / no flux-like unit (e.g. ``kg``).
+
+        Examples
+        --------
+        >>> from astropy import units as u
+        >>> b = SpectrumBatch.from_arrays([400.0, 500.0] * u.nm, [[1.0, 2.0]] * u.Jy)
+        >>> b.wavelength_quantity, b.flux_quantity.unit
+        (<Quantity [400., 500.] nm>, Unit("Jy"))
         """
-        wavelength = np.asarray(wavelength, dtype=np.float64)
+        from ._quantity import convert_inputs, is_spectral_not_length
+
+        given_as_frequency = is_spectral_not_length(wavelength, wavelength_unit)
+        wavelength, flux, ivar, wavelength_unit, flux_units_in = convert_inputs(
+            wavelength, flux, ivar, wavelength_unit, flux_unit,
+            "SpectrumBatch.from_arrays", per_row=True,
+        )
         flux = np.asarray(flux)
         if not np.issubdtype(flux.dtype, np.floating):
             flux = flux.astype(np.float64)
@@ -141,6 +161,12 @@ class SpectrumBatch:
                 "from_arrays needs wavelength of shape (n_pixels,) and flux of shape "
                 f"(n_spectra, n_pixels); got {wavelength.shape} and {flux.shape}."
             )
+        if given_as_frequency and wavelength.size > 1 and np.all(np.diff(wavelength) < 0):
+            # A frequency or energy grid converted to wavelengths decreases.
+            wavelength = wavelength[::-1].copy()
+            flux = flux[:, ::-1]
+            ivar = None if ivar is None else np.asarray(ivar)[:, ::-1]
+            mask = None if mask is None else np.asarray(mask)[:, ::-1]
         if not np.all(np.isfinite(wavelength)) or np.any(np.diff(wavelength) <= 0):
             raise ValueError(
                 "The common wavelength grid must be finite and strictly increasing."
@@ -161,10 +187,10 @@ class SpectrumBatch:
             if mask.shape != flux.shape:
                 raise ValueError(f"mask has shape {mask.shape}; flux has {flux.shape}.")
         mask = mask | ~np.isfinite(flux)
-        if flux_unit is None or isinstance(flux_unit, (str, u.UnitBase)):
-            flux_units = [_as_unit(flux_unit, "flux_unit")] * n
+        if not isinstance(flux_units_in, list):
+            flux_units = [flux_units_in] * n
         else:
-            flux_units = [_as_unit(f, "flux_unit") for f in flux_unit]
+            flux_units = flux_units_in
             if len(flux_units) != n:
                 raise ValueError(f"flux_unit has {len(flux_units)} entries for {n} spectra.")
         if meta is None:
@@ -176,8 +202,7 @@ class SpectrumBatch:
         batch = cls.__new__(cls)
         batch._spectra = None
         batch._set_common(
-            wavelength, flux, ivar, mask,
-            _as_unit(wavelength_unit, "wavelength_unit"), flux_units, meta,
+            wavelength, flux, ivar, mask, wavelength_unit, flux_units, meta,
         )
         return batch
 
@@ -310,6 +335,38 @@ class SpectrumBatch:
     def mask(self):
         """ndarray of bool of shape (n_spectra, n_pixels): ``True`` = bad pixel."""
         return self._require_grid("mask")["mask"]
+
+    @property
+    def wavelength_quantity(self):
+        """:class:`~astropy.units.Quantity` of shape (n_pixels,): the common grid."""
+        g = self._require_grid("wavelength_quantity")
+        return u.Quantity(g["wavelength"], g["wavelength_unit"], copy=False)
+
+    def _common_flux_unit(self, what):
+        units = set(self._require_grid(what)["flux_units"])
+        if len(units) > 1:
+            raise ValueError(
+                f"SpectrumBatch.{what} needs one flux unit for all spectra; these have "
+                f"{len(units)}: {sorted(str(x) for x in units)}."
+            )
+        unit = units.pop() if units else None
+        return u.dimensionless_unscaled if unit is None else unit
+
+    @property
+    def flux_quantity(self):
+        """:class:`~astropy.units.Quantity` of shape (n_spectra, n_pixels).
+
+        Dimensionless when the flux unit is unknown. Raises ValueError when the
+        spectra have different flux units (or are not on a common grid).
+        """
+        unit = self._common_flux_unit("flux_quantity")
+        return u.Quantity(self._grid["flux"], unit, copy=False)
+
+    @property
+    def ivar_quantity(self):
+        """:class:`~astropy.units.Quantity` of the inverse variance, in ``flux_unit ** -2``."""
+        unit = self._common_flux_unit("ivar_quantity")
+        return u.Quantity(self._grid["ivar"], unit**-2, copy=False)
 
     @property
     def wavelength_unit(self):

@@ -5,6 +5,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from astropy import units as u
 
+from ._quantity import convert_inputs
+
 __all__ = ["Spectrum"]
 
 
@@ -37,21 +39,31 @@ class Spectrum:
 
     Parameters
     ----------
-    wavelength : array-like of shape (n_pixels,)
+    wavelength : array-like or astropy Quantity of shape (n_pixels,)
         Pixel centres, strictly monotonic and finite, in ``wavelength_unit``.
-    flux : array-like of shape (n_pixels,)
+        A Quantity keeps its unit, or is converted to an explicit
+        ``wavelength_unit`` with :func:`astropy.units.spectral`; a frequency,
+        energy or wavenumber grid becomes wavelengths (in ``um`` unless
+        ``wavelength_unit`` names a length), reordered to increase.
+    flux : array-like or astropy Quantity of shape (n_pixels,)
         Flux (density) in ``flux_unit``. NaN is allowed; such pixels are masked.
-    ivar : array-like of shape (n_pixels,), default=None
+        A Quantity keeps its unit, or is converted to an explicit ``flux_unit``
+        (F_nu <-> F_lambda with :func:`astropy.units.spectral_density`).
+    ivar : array-like or astropy Quantity of shape (n_pixels,), default=None
         Inverse variance of ``flux``, in ``flux_unit ** -2``. ``0`` means the
         pixel carries no information; ``NaN`` means the uncertainty is unknown
         (``None`` gives an all-NaN array). Negative values are an error.
+        Converted with the flux when the flux is converted.
     mask : array-like of bool of shape (n_pixels,), default=None
         ``True`` marks a bad pixel (the numpy.ma / specutils convention). Pixels
         with non-finite flux are always masked. ``None`` masks just those.
-    wavelength_unit : astropy unit or str, default="um"
-        Unit of ``wavelength``; ``"pix"`` for a plain pixel index.
+    wavelength_unit : astropy unit, str or None, default=None
+        Unit of ``wavelength``; ``"pix"`` for a plain pixel index. ``None``
+        means the unit of a Quantity ``wavelength``, else ``"um"``.
     flux_unit : astropy unit, str or None, default=None
-        Unit of ``flux``; ``None`` when the source does not say.
+        Unit of ``flux``, a flux-like unit (flux density, counts, or
+        dimensionless); ``None`` when the source does not say (or the unit of
+        a Quantity ``flux``).
     meta : dict, default=None
         Free-form metadata (header cards, catalogue fields, source file).
 
@@ -64,8 +76,10 @@ class Spectrum:
     ------
     ValueError
         If the arrays are not 1-D, differ in length, the wavelengths are not
-        finite and strictly monotonic, the inverse variance is negative, or a
-        unit cannot be parsed.
+        finite and strictly monotonic, the inverse variance is negative, a
+        unit cannot be parsed, a Quantity's unit cannot be converted to the
+        declared unit, the wavelength unit is no wavelength (frequency,
+        energy, wavenumber) or the flux unit is not flux-like (e.g. ``kg``).
 
     Examples
     --------
@@ -75,19 +89,25 @@ class Spectrum:
     array([False,  True, False])
     >>> s.wavelength_quantity
     <Quantity [1. , 1.1, 1.2] um>
+    >>> from astropy import units as u
+    >>> Spectrum([500.0, 600.0] * u.nm, [1.0, 2.0] * u.Jy)
+    Spectrum(n_pixels=2, 500-600 nm, flux_unit=Jy, n_masked=0)
     """
 
     wavelength: np.ndarray
     flux: np.ndarray
     ivar: np.ndarray | None = None
     mask: np.ndarray | None = None
-    wavelength_unit: u.UnitBase | str = "um"
+    wavelength_unit: u.UnitBase | str | None = None
     flux_unit: u.UnitBase | str | None = None
     meta: dict = field(default_factory=dict)
 
     def __post_init__(self):
-        wavelength = np.array(self.wavelength, dtype=np.float64, copy=True)
-        flux = np.array(self.flux, dtype=np.float64, copy=True)
+        wavelength, flux, ivar_in, wavelength_unit, flux_unit = convert_inputs(
+            self.wavelength, self.flux, self.ivar, self.wavelength_unit,
+            self.flux_unit, "a Spectrum",
+        )
+        flux = np.array(flux, dtype=np.float64, copy=True)
         if wavelength.ndim != 1 or flux.ndim != 1:
             raise ValueError(
                 "A Spectrum needs 1-D wavelength and flux arrays; got shapes "
@@ -98,10 +118,10 @@ class Spectrum:
             raise ValueError(
                 f"wavelength has {n} pixels but flux has {flux.shape[0]}; they must match."
             )
-        if self.ivar is None:
+        if ivar_in is None:
             ivar = np.full(n, np.nan)
         else:
-            ivar = np.array(self.ivar, dtype=np.float64, copy=True)
+            ivar = np.array(ivar_in, dtype=np.float64, copy=True)
             if ivar.shape != (n,):
                 raise ValueError(
                     f"ivar must have shape ({n},) like flux; got {ivar.shape}."
@@ -142,8 +162,8 @@ class Spectrum:
         set_(self, "flux", flux)
         set_(self, "ivar", ivar)
         set_(self, "mask", mask)
-        set_(self, "wavelength_unit", _as_unit(self.wavelength_unit, "wavelength_unit"))
-        set_(self, "flux_unit", _as_unit(self.flux_unit, "flux_unit"))
+        set_(self, "wavelength_unit", wavelength_unit)
+        set_(self, "flux_unit", flux_unit)
         set_(self, "meta", dict(self.meta) if self.meta is not None else {})
 
     @property

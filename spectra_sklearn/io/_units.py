@@ -35,6 +35,7 @@ import warnings
 
 from astropy import units as u
 
+from .._quantity import is_flux_like
 from ._errors import SpectrumReadError
 
 __all__ = ["parse_flux_unit", "parse_wavelength_unit"]
@@ -97,7 +98,9 @@ def parse_flux_unit(text, *, source=None, format=None, keyword="flux unit"):
     Raises
     ------
     SpectrumReadError
-        If the string is not a unit astropy or the table above knows.
+        If the string is not a unit astropy or the table above knows, or is a
+        unit no flux can have (e.g. ``kg``; see
+        :func:`spectra_sklearn._quantity.is_flux_like`).
 
     Examples
     --------
@@ -115,6 +118,11 @@ def parse_flux_unit(text, *, source=None, format=None, keyword="flux unit"):
     if unit is None:
         raise SpectrumReadError(
             source, f"unknown {keyword} {str(text)!r} ({why})", format=format
+        )
+    if not is_flux_like(unit):
+        raise SpectrumReadError(
+            source, f"{keyword} {str(text)!r} is {unit} ({unit.physical_type}), not a "
+            "flux-like unit", format=format
         )
     return unit
 
