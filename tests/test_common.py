@@ -53,6 +53,7 @@ ESTIMATORS = [
     AirToVacuum(),
     VacuumToAir(),
     RestFrameShifter(redshift=0.5),
+    ResolutionDegrader(),
     ResolutionDegrader(target_fwhm=2.0, input_fwhm=1.0),
     ResolutionDegrader(target_resolution=2.0, input_resolution=4.0),
     WavelengthCropper(wavelength_min=1),

@@ -61,8 +61,11 @@ class ResolutionDegrader(OneToOneFeatureMixin, SpectrumStep):
     SDSS and X-shooter); a FWHM means the same width at every wavelength
     (MILES: 2.5 Angstrom, Falcon-Barroso et al. 2011 [1]_).
 
-    The target is set by exactly one of ``target_resolution`` and
-    ``target_fwhm``. The input resolution of a spectrum comes from the
+    The target is set by at most one of ``target_resolution`` and
+    ``target_fwhm``; with neither (the default) the step is the identity
+    (spectra and metadata pass through unchanged, no input resolution is
+    needed), so that a pipeline can carry it and a grid search can set the
+    target. The input resolution of a spectrum comes from the
     ``input_resolution`` or ``input_fwhm`` parameter when one is given,
     else from its metadata: ``meta[resolution_key]`` (R) or
     ``meta[fwhm_key]`` (FWHM, a number in the spectrum's wavelength unit or
@@ -72,9 +75,11 @@ class ResolutionDegrader(OneToOneFeatureMixin, SpectrumStep):
     Parameters
     ----------
     target_resolution : float > 0, default=None
-        Target resolving power ``R = lambda / FWHM``.
+        Target resolving power ``R = lambda / FWHM``. ``None`` (and no
+        ``target_fwhm``): no degradation.
     target_fwhm : float > 0, default=None
-        Target FWHM, in ``wavelength_unit``.
+        Target FWHM, in ``wavelength_unit``. ``None`` (and no
+        ``target_resolution``): no degradation.
     input_resolution : float > 0, default=None
         Resolving power of every input spectrum (overrides metadata).
     input_fwhm : float >= 0, default=None
@@ -188,9 +193,9 @@ class ResolutionDegrader(OneToOneFeatureMixin, SpectrumStep):
     def _check_params(self):
         name = type(self).__name__
         _as_unit(self.wavelength_unit, "wavelength_unit", name)
-        if (self.target_resolution is None) == (self.target_fwhm is None):
+        if self.target_resolution is not None and self.target_fwhm is not None:
             raise ValueError(
-                f"{name} needs exactly one of 'target_resolution' (R = lambda / FWHM) "
+                f"{name} takes at most one of 'target_resolution' (R = lambda / FWHM) "
                 "and 'target_fwhm'; got target_resolution="
                 f"{self.target_resolution!r} and target_fwhm={self.target_fwhm!r}."
             )
@@ -268,6 +273,8 @@ class ResolutionDegrader(OneToOneFeatureMixin, SpectrumStep):
         return np.sqrt(np.maximum(excess, 0.0)) / FWHM_PER_SIGMA
 
     def _transform_group(self, g):
+        if self.target_resolution is None and self.target_fwhm is None:
+            return g  # no target: the identity (documented)
         unit = g.wavelength_unit
         sigmas = [self._sigma(g.wavelength, unit, m, r) for m, r in zip(g.meta, g.rows)]
         flux = np.empty_like(g.flux)

@@ -124,8 +124,8 @@ def test_errors():
                  meta={"source": "star.fits", "fwhm": 2.5})
     with pytest.raises(ValueError, match=r"sharper than that of spectrum 0 \('star.fits'\)"):
         ResolutionDegrader(target_fwhm=2.0).fit_transform(s)
-    with pytest.raises(ValueError, match="exactly one of 'target_resolution'"):
-        ResolutionDegrader().fit(s)
+    with pytest.raises(ValueError, match="at most one of 'target_resolution'"):
+        ResolutionDegrader(target_resolution=100.0, target_fwhm=3.0).fit(s)
     with pytest.raises(ValueError, match="at most one of 'input_resolution'"):
         ResolutionDegrader(target_fwhm=3.0, input_fwhm=1.0, input_resolution=10.0).fit(s)
     with pytest.raises(ValueError, match="input resolution of spectrum 0 is unknown"):
@@ -133,6 +133,19 @@ def test_errors():
     bad = Spectrum([1.0, 2.0], [1.0, 1.0], meta={"resolution": "high"})
     with pytest.raises(ValueError, match="'high'; a resolving power must be a number"):
         ResolutionDegrader(target_resolution=1.0).fit_transform(bad)
+
+
+def test_defaults_are_the_identity():
+    # Issue 17: a ResolutionDegrader() of defaults fits and changes nothing (no
+    # target, and no input resolution needed), on spectra and plain arrays.
+    s = Spectrum([5000.0, 5001.0, 5002.0], [1.0, 3.0, 2.0], ivar=[1.0, 2.0, 3.0],
+                 wavelength_unit="Angstrom", meta={"source": "star.fits", "fwhm": 2.5})
+    out = ResolutionDegrader().fit_transform(s)
+    np.testing.assert_array_equal(out.flux[0], s.flux)
+    np.testing.assert_array_equal(out.ivar[0], s.ivar)
+    assert out.meta == [s.meta]
+    X = np.arange(12.0).reshape(3, 4)
+    np.testing.assert_array_equal(ResolutionDegrader().fit(X).transform(X), X)
 
 
 def test_miles_to_lower_resolution(shared_data):
