@@ -5,16 +5,25 @@ from pathlib import Path
 
 import numpy as np
 
-from ..pipelines import (
-    make_asteroid_table_pipeline,
-    make_miles_pipeline,
-    make_sdss_templates_pipeline,
-    make_smass2_pipeline,
-    make_spex_pipeline,
-    make_spitzer_irs_pipeline,
-)
-
 __all__ = ["DATASETS", "LoadedData", "load_dataset"]
+
+
+def _preset(builder, *args):
+    """``spectra_sklearn.pipelines.<builder>``, imported when first called.
+
+    The table below is read by ``spectra-sklearn --help``; importing the
+    pipelines (scikit-learn, the readers, numba kernels) takes seconds, so
+    only the command that builds one pays for it.
+    """
+
+    def make(**kwargs):
+        from .. import pipelines
+
+        make_pipeline = getattr(pipelines, builder)
+        return (make_pipeline(*args) if args else make_pipeline)(**kwargs)
+
+    make.__name__ = builder
+    return make
 
 
 @dataclasses.dataclass
@@ -159,46 +168,46 @@ DATASETS = {
         CliDataset(
             "spex-sample",
             "the 300 SpeX M/L/T spectra embedded in the package (no data home needed)",
-            _load_spex_sample, make_spex_pipeline,
+            _load_spex_sample, _preset("make_spex_pipeline"),
         ),
         CliDataset(
             "spex",
             "SpeX Prism Library (Burgasser 2014), letter class M/L/T, groups = SOURCE_KEY",
-            _load_spex, make_spex_pipeline,
+            _load_spex, _preset("make_spex_pipeline"),
         ),
         CliDataset(
             "smass2",
             "SMASSII asteroids (Bus & Binzel 2002), main group C/S/X/Other, "
             "groups = asteroid",
-            _load_smass2, make_smass2_pipeline,
+            _load_smass2, _preset("make_smass2_pipeline"),
         ),
         CliDataset(
             "demeo2009",
             "Bus-DeMeo asteroids (DeMeo et al. 2009), main group C/S/X/Other, "
             "groups = asteroid",
-            _load_demeo2009, make_asteroid_table_pipeline(41),
+            _load_demeo2009, _preset("make_asteroid_table_pipeline", 41),
         ),
         CliDataset(
             "mahlke2022",
             "asteroids of many surveys (Mahlke et al. 2022), their 17 classes, "
             "groups = asteroid",
-            _load_mahlke2022, make_asteroid_table_pipeline(53),
+            _load_mahlke2022, _preset("make_asteroid_table_pipeline", 53),
         ),
         CliDataset(
             "sdss-templates",
             "SDSS/BOSS stellar templates (spEigenStar), MK class O-M, groups = star",
-            _load_sdss_templates, make_sdss_templates_pipeline,
+            _load_sdss_templates, _preset("make_sdss_templates_pipeline"),
         ),
         CliDataset(
             "spitzer-irs",
             "Spitzer IRS point sources of the SMC, LMC and Galactic Plane (CASSIS "
             "spectra, CAST labels), coarse class, groups = AOR; downloads 690 spectra",
-            _load_spitzer_irs, make_spitzer_irs_pipeline,
+            _load_spitzer_irs, _preset("make_spitzer_irs_pipeline"),
         ),
         CliDataset(
             "miles",
             "MILES stars (Sanchez-Blazquez et al. 2006), MK class O-M, groups = star",
-            _load_miles, make_miles_pipeline,
+            _load_miles, _preset("make_miles_pipeline"),
         ),
     ]
 }
