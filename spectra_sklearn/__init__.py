@@ -8,6 +8,8 @@ The containers live at the top level; the steps live in sub-packages:
 - :mod:`spectra_sklearn.datasets` -- data home, fetchers and the embedded SpeX sample;
 - :mod:`spectra_sklearn.pipelines` -- ready-made reader → grid → normalisation → classifier
   pipelines for the datasets the package knows (``make_spex_pipeline``, ...);
+- :mod:`spectra_sklearn.survey` -- :func:`predict_files`: classify survey-sized file lists in
+  chunks (resumable CSV/Parquet/SQLite output, local processes or a Dask cluster);
 - :mod:`spectra_sklearn.model_selection` -- cross-survey splits, repeated stratified group k-fold;
 - :mod:`spectra_sklearn.plotting` -- spectra, class means, confusion matrix, training curves,
   latent space and CNN saliency (matplotlib).
@@ -18,4 +20,13 @@ from ._spectrum import Spectrum
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["Spectrum", "SpectrumBatch", "__version__"]
+__all__ = ["Spectrum", "SpectrumBatch", "__version__", "predict_files"]
+
+
+def __getattr__(name):
+    # imported on first use, so that ``import spectra_sklearn`` stays light
+    if name == "predict_files":
+        from .survey import predict_files
+
+        return predict_files
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

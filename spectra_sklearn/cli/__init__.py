@@ -6,7 +6,8 @@
   data home;
 - ``spectra-sklearn fit DATASET --model-file M`` (or ``fit --files-from T
   --preset P``) trains the pipeline on everything and saves it;
-- ``spectra-sklearn predict M FILE ...`` writes ``predictions.csv`` for new files.
+- ``spectra-sklearn predict M FILE ...`` classifies files in chunks into ``predictions.csv``
+  (or ``.parquet`` / ``.sqlite``), resumably, on local processes or a Dask cluster.
 """
 
 import argparse
@@ -106,21 +107,46 @@ def _parser():
 
     predict = sub.add_parser(
         "predict",
-        help="predict the class of spectrum files with a model saved by 'fit'",
-        description="Read the files, run the saved pipeline and write one row per file "
-                    "(predicted class and probabilities) to predictions.csv. Load only "
-                    "model files you made or trust: they are pickles.",
+        help="classify spectrum files with a model saved by 'fit' (chunked, resumable)",
+        description="Read, preprocess and classify the files in chunks (each file read "
+                    "once; memory bounded by --chunk-size) and write one row per file -- "
+                    "name, predicted class, probabilities, status, error -- to --output "
+                    "(.csv, .parquet or .sqlite), chunk by chunk, so that a killed run "
+                    "leaves a valid table that --resume finishes. A file that cannot be "
+                    "read or gives a non-finite spectrum gets a row with its status and "
+                    "error instead of stopping the run (--on-error raise stops). Load only "
+                    "model files you made or trust.",
     )
     predict.add_argument("model_file", type=Path, help="a file written by 'spectra-sklearn fit'")
     predict.add_argument("files", nargs="*", type=Path, help="spectrum files")
     predict.add_argument("--files-from", type=Path, default=None,
-                         help="a text file with one spectrum path per line")
+                         help="a text file with one spectrum path per line (relative to it)")
+    predict.add_argument("--glob", default=None, metavar="PATTERN",
+                         help="also the files matching this (quoted) pattern, sorted; "
+                              "'**' matches folders recursively")
     predict.add_argument("--format", default=None,
                          help="the files' format (default: the one the model was trained on)")
     predict.add_argument("--output", type=Path, default=Path("predictions.csv"),
-                         help="the predictions table (default: ./predictions.csv)")
+                         help="the predictions table: .csv, .parquet (a folder of one part "
+                              "per chunk; needs pyarrow) or .sqlite (default: "
+                              "./predictions.csv)")
+    predict.add_argument("--chunk-size", type=int, default=500,
+                         help="files read and classified together (default: 500)")
+    predict.add_argument("--on-error", choices=("record", "raise"), default="record",
+                         help="record: a failed file gets a row with status and error and "
+                              "the run goes on; raise: stop at the first (default: record)")
+    predict.add_argument("--resume", action="store_true",
+                         help="finish an existing --output: skip the files it holds")
     predict.add_argument("--force", action="store_true",
                          help="overwrite --output if it exists")
+    predict.add_argument("--n-jobs", type=int, default=1,
+                         help="local worker processes, one torch thread each; -1: one per "
+                              "core (default: 1)")
+    predict.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                         help="run the chunks on this Dask scheduler (e.g. "
+                              "tcp://head:8786); workers read the files themselves")
+    predict.add_argument("--quiet", action="store_true",
+                         help="no progress bar (the final summary line is still printed)")
     return parser
 
 
@@ -202,28 +228,43 @@ def _run_fit(args):
 
 
 def _run_predict(args):
-    from ._files import read_path_list, write_predictions
-    from ._model_file import load_model
+    from ..survey import predict_files
+    from ._files import read_path_list
 
     paths = [str(p) for p in args.files]
     if args.files_from is not None:
         paths += read_path_list(args.files_from)
+    if args.glob is not None:
+        import glob
+
+        found = sorted(glob.glob(args.glob, recursive=True))
+        if not found:
+            raise ValueError(f"--glob {args.glob!r} matches no file")
+        paths += found
     if not paths:
-        raise ValueError("predict needs spectrum files (arguments or --files-from)")
-    if args.output.exists() and not args.force:
+        raise ValueError("predict needs spectrum files (arguments, --files-from or --glob)")
+    if args.output.exists() and not (args.force or args.resume):
         raise FileExistsError(
-            f"{args.output} already exists; pass --force to overwrite it, or choose "
-            "another --output")
-    pipeline, info = load_model(args.model_file)
-    if args.format is not None:
-        pipeline.steps[0][1].set_params(format=args.format)
-    y_pred = pipeline.predict(paths)
-    proba = pipeline.predict_proba(paths) if hasattr(pipeline, "predict_proba") else None
-    classes = getattr(pipeline, "classes_", None)
-    write_predictions(args.output, paths, y_pred, proba, classes, overwrite=args.force)
-    labels, counts = np.unique(y_pred, return_counts=True)
-    print(f"{len(paths)} spectra: " + ", ".join(f"{c} {n}" for c, n in zip(labels, counts)))
-    print(f"wrote {args.output}")
+            f"{args.output} already exists; pass --resume to finish it or --force to "
+            "overwrite it, or choose another --output")
+    client = None
+    if args.scheduler is not None:
+        from distributed import Client
+
+        client = Client(args.scheduler)
+    try:
+        result = predict_files(
+            args.model_file, paths, output=args.output, chunk_size=args.chunk_size,
+            format=args.format, on_error=args.on_error, resume=args.resume,
+            force=args.force, n_jobs=args.n_jobs, client=client, progress=not args.quiet)
+    except ImportError as exc:  # pyarrow or distributed missing: say which
+        raise ValueError(str(exc)) from exc
+    finally:
+        if client is not None:
+            client.close()
+    print(result.summary())
+    if not args.quiet:
+        print(f"wrote {args.output}")
     return 0
 
 
