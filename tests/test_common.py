@@ -24,6 +24,8 @@ from spectra_sklearn.nn import (
     SpectrumAutoencoder,
     SpectrumCNNClassifier,
     SpectrumCNNRegressor,
+    SpectrumFusionClassifier,
+    SpectrumFusionRegressor,
     SpectrumRNNClassifier,
 )
 from spectra_sklearn.preprocessing import (
@@ -72,6 +74,17 @@ ESTIMATORS = [
     # bin_size=1: the checks' data have 2-5 "pixels", none to average away
     SpectrumRNNClassifier(max_epochs=10, hidden_size=16, bin_size=1, lr=1e-2,
                           random_state=0),
+    # the last column is the catalogue column, the others the "flux"; lr 1e-2:
+    # at 1e-3 ten epochs do not reach check_classifiers_train's accuracy
+    SpectrumFusionClassifier(n_tabular_features=1, max_epochs=10, n_filters=8,
+                             n_blocks=2, embed_dim=16, lr=1e-2, random_state=0),
+    SpectrumFusionClassifier(spectrum_branch="lstm", fusion="concat", max_epochs=10,
+                             hidden_size=8, bin_size=1, embed_dim=16, lr=1e-2,
+                             random_state=0),
+    SpectrumFusionRegressor(max_epochs=10, n_filters=8, n_blocks=2, embed_dim=16,
+                            lr=1e-2, random_state=0),
+    SpectrumFusionRegressor(loss="log_loss", max_epochs=10, n_filters=8, n_blocks=2,
+                            embed_dim=16, lr=1e-2, random_state=0),
     SpectrumAutoencoder(max_epochs=3, n_filters=4, n_components=2, random_state=0),
     SpectrumAutoencoder(architecture="dense", max_epochs=3, hidden_size=8,
                         n_components=2, random_state=0),

@@ -5,6 +5,9 @@
 - :class:`SpectrumCNNRegressor` -- the same network for continuous and
   multi-output targets;
 - :class:`SpectrumRNNClassifier` -- a bidirectional LSTM over the flux;
+- :class:`SpectrumFusionClassifier`, :class:`SpectrumFusionRegressor` --
+  a spectrum branch (CNN or BiLSTM) and a catalogue-column branch fused by
+  multi-head attention, with each branch's own prediction;
 - :class:`SpectrumAutoencoder` -- latent features, reconstructions and
   anomaly scores (convolutional or dense);
 - :func:`load` -- load an estimator written by its ``save`` method without
@@ -13,6 +16,7 @@
 
 from ._autoencoder import SpectrumAutoencoder
 from ._cnn import SpectrumCNNClassifier
+from ._fusion import SpectrumFusionClassifier, SpectrumFusionRegressor
 from ._persistence import load
 from ._regressor import SpectrumCNNRegressor
 from ._rnn import SpectrumRNNClassifier
@@ -21,6 +25,8 @@ __all__ = [
     "SpectrumAutoencoder",
     "SpectrumCNNClassifier",
     "SpectrumCNNRegressor",
+    "SpectrumFusionClassifier",
+    "SpectrumFusionRegressor",
     "SpectrumRNNClassifier",
     "load",
 ]
