@@ -116,13 +116,13 @@ def _as_path_list(paths):
 
 
 def _load(model):
-    """``(pipeline, payload for workers)``: a model file path or a fitted Pipeline."""
+    """``(pipeline, model file or None)`` from a model file path or a fitted Pipeline."""
     if isinstance(model, (str, os.PathLike)):
         from ..cli._model_file import load_model
 
         pipeline, _ = load_model(model)
-        return pipeline, ("file", os.fspath(model))
-    return model, ("pickle", pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL))
+        return pipeline, os.fspath(model)
+    return model, None
 
 
 def _check(chunk_size, on_error, n_jobs, client, resume, force, output):
@@ -251,7 +251,7 @@ def predict_files(model, paths, *, output=None, chunk_size=500, format=None,
             raise FileExistsError(
                 f"{output} already exists; pass resume=True (--resume) to finish it or "
                 "force=True (--force) to replace it, or choose another output")
-    pipeline, payload = _load(model)
+    pipeline, model_file = _load(model)
     split_model(pipeline)  # fail before any work
     final = pipeline.steps[-1][1]
     has_proba = hasattr(final, "predict_proba")
@@ -279,7 +279,7 @@ def predict_files(model, paths, *, output=None, chunk_size=500, format=None,
     kept = []
     bar = _progress_bar(len(todo), progress)
     try:
-        for chunk, result in zip(chunks, _run(pipeline, payload, chunks, on_error, format,
+        for chunk, result in zip(chunks, _run(pipeline, model_file, chunks, on_error, format,
                                               n_jobs, client)):
             if writer is not None:
                 writer.write(chunk, result)
@@ -330,7 +330,7 @@ def _table(kept, columns):
 # -- running the chunks ----------------------------------------------------------------
 
 
-def _run(pipeline, payload, chunks, on_error, format, n_jobs, client):
+def _run(pipeline, model_file, chunks, on_error, format, n_jobs, client):
     """Chunk results in chunk order: here, in local processes or on a Dask cluster."""
     if not chunks:
         return iter(())
@@ -341,6 +341,9 @@ def _run(pipeline, payload, chunks, on_error, format, n_jobs, client):
     n_jobs = min(n_jobs, len(chunks))
     if n_jobs == 1:
         return (predict_chunk(pipeline, c, on_error=on_error, format=format) for c in chunks)
+    # workers load the model file themselves, or unpickle the pipeline once each
+    payload = (("file", model_file) if model_file is not None else
+               ("pickle", pickle.dumps(pipeline, protocol=pickle.HIGHEST_PROTOCOL)))
     return _run_processes(payload, chunks, on_error, format, n_jobs)
 
 
