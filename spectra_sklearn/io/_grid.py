@@ -61,18 +61,34 @@ def clean_grid(wavelength, arrays):
     return wavelength, arrays, facts
 
 
-def check_usable(path, wavelength, flux, format):
+def check_usable(path, wavelength, flux, format, facts=None):
     """Raise :class:`SpectrumReadError` if nothing usable is left after cleaning.
+
+    Parameters
+    ----------
+    path, wavelength, flux, format
+        The file, the cleaned grid and flux, the format name.
+    facts : dict, default=None
+        What :func:`clean_grid` returned: a grid that collapsed to a single
+        pixel after dropping pixels is a degenerate wavelength solution.
 
     Raises
     ------
     SpectrumReadError
-        If no pixel has a finite positive wavelength, or no flux is finite.
+        If no pixel has a finite positive wavelength, no flux is finite, or
+        the grid collapsed to one wavelength (e.g. a ``LOGLAM`` column of
+        zeros or ``CDELT1 = 0``: every pixel at the same wavelength).
     """
     if wavelength.size == 0:
         raise SpectrumReadError(
             path, "no pixel has a finite, positive wavelength (zero-length arrays)",
             format=format)
+    dropped = (facts or {}).get("n_dropped_pixels", 0)
+    if wavelength.size == 1 and dropped:
+        raise SpectrumReadError(
+            path, f"degenerate wavelength grid: of {dropped + 1} pixels only one has a "
+            "usable, distinct wavelength (the others repeat it or are not finite and "
+            "positive); the file's wavelength solution is broken", format=format)
     if not np.isfinite(flux).any():
         raise SpectrumReadError(path, "all flux values are NaN or infinite", format=format)
 

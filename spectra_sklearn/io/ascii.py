@@ -48,8 +48,9 @@ Examples
 (Unit("um"), Unit("W / (um m2)"), [4.0, 0.0, 16.0], [False, True, False])
 """
 
-import os
+import csv
 import gzip
+import os
 import re
 import warnings
 import zlib
@@ -157,12 +158,31 @@ def _read_table(path):
                 kwargs["delimiter"] = ","
         elif "," in line:
             kwargs["format"] = "csv"
+            _check_row_lengths(lines)
         else:
             kwargs["format"] = "basic"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", u.UnitsWarning)  # unknown units are checked below
         warnings.simplefilter("error")
         return astropy_ascii.read(lines, **kwargs)
+
+
+def _check_row_lengths(lines):
+    """Refuse CSV rows with fewer or more fields than the header.
+
+    astropy's CSV reader pads a short row with masked values; a short row is
+    a damaged or truncated line, not missing data (an empty field ``1.1,``
+    is how CSV says *missing*), so it is an error, as for the whitespace
+    tables.
+    """
+    rows = [line for line in lines if line.strip() and not line.lstrip().startswith("#")]
+    parsed = csv.reader(rows)
+    n_header = len(next(parsed, []))
+    for number, fields in enumerate(parsed, start=1):
+        if len(fields) != n_header:
+            raise astropy_ascii.InconsistentTableError(
+                f"data row {number} has {len(fields)} fields, the header {n_header} "
+                f"({rows[number][:80]!r})")
 
 
 def _floats(table, name, path):
@@ -283,7 +303,7 @@ def read_ascii(path, *, wavelength_unit=None, flux_unit=None):
     wavelength, arrays, facts = clean_grid(wavelength, arrays)
     flux, mask = arrays[0], arrays[1]
     ivar = arrays[2] if ivar is not None else None
-    check_usable(path, wavelength, flux, FORMAT)
+    check_usable(path, wavelength, flux, FORMAT, facts)
     meta = {"source": os.fspath(path), "format": FORMAT, "columns": used}
     if table.meta:
         meta["table_meta"] = dict(table.meta)

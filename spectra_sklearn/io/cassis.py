@@ -325,6 +325,15 @@ def _read_ipac(path):
     # ("use the following footnote as appropriate:"); astropy would read it as data.
     fixed = [line if i >= first or line.startswith("\\") or not line.strip() else "\\ " + line
              for i, line in enumerate(lines)]
+    n_columns = len([c for c in lines[first].strip().strip("|").split("|")])
+    for number, line in enumerate(lines[first:], start=first + 1):
+        if line.strip() and not line.startswith(("|", "\\")) and (
+                len(line.split()) != n_columns):
+            # IPAC columns are fixed-width: astropy reads a short row as masked
+            # values, but it is a truncated or damaged line.
+            raise SpectrumReadError(
+                path, f"line {number} has {len(line.split())} values, the table "
+                f"{n_columns} columns (a short or damaged row)", format=FORMAT_TBL)
     try:
         return astropy_ascii.read(fixed, format="ipac", guess=False)
     except (ValueError, TypeError, IndexError, KeyError) as exc:

@@ -177,6 +177,15 @@ def _image(hdu, path):
         raise SpectrumReadError(
             path, "CRVAL1 is given but neither CDELT1 nor CD1_1: no wavelength step",
             format=FORMAT)
+    try:
+        step_value = float(step) if step is not None else np.nan
+    except (TypeError, ValueError):
+        step_value = np.nan
+    if "CRVAL1" in header and n > 1 and not (np.isfinite(step_value) and step_value != 0):
+        raise SpectrumReadError(
+            path, f"the wavelength step {'CD1_1' if 'CD1_1' in header else 'CDELT1'} = "
+            f"{step!r} is zero or not a finite number: no wavelength grid (every pixel "
+            "would be at the same wavelength)", format=FORMAT)
     if ctype.endswith("-LOG") and "CRVAL1" in header:
         crval = float(header["CRVAL1"])
         wavelength = crval * np.exp(float(step) * (pixel - crpix) / crval)
@@ -315,7 +324,7 @@ def read_fits(path, *, hdu=None):
     flux = arrays.pop(0)
     ivar = arrays.pop(0) if ivar is not None else None
     mask = arrays.pop(0) if mask is not None else None
-    check_usable(path, wavelength, flux, FORMAT)
+    check_usable(path, wavelength, flux, FORMAT, facts)
     meta = {"source": os.fspath(path), "format": FORMAT, "hdu": index,
             "wavelength_solution": solution}
     if isinstance(obj, str) and obj.strip():

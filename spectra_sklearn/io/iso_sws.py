@@ -163,7 +163,7 @@ def read_iso_sws(path):
     wavelength, arrays, grid_facts = clean_grid(wavelength, arrays)
     flux, mask = arrays[0], arrays[1]
     ivar = arrays[2] if ivar is not None else None
-    check_usable(path, wavelength, flux, FORMAT)
+    check_usable(path, wavelength, flux, FORMAT, grid_facts)
     meta = {"source": os.fspath(path), "format": FORMAT, "wavelength_medium": "vacuum"}
     tdt = _tdt(path, cards)
     if tdt is not None:

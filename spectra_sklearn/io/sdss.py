@@ -246,7 +246,7 @@ def read_sdss(path):
     if "and_mask" in arrays:
         mask = mask | (arrays.pop("and_mask") != 0)
     wavelength, (flux, ivar, mask), facts = clean_grid(wavelength, [flux, ivar, mask])
-    check_usable(path, wavelength, flux, FORMAT)
+    check_usable(path, wavelength, flux, FORMAT, facts)
     flux_unit = parse_flux_unit(primary.get("BUNIT"), source=path, format=FORMAT,
                                 keyword="BUNIT")
 

@@ -194,6 +194,13 @@ def _rows(data, path):
             path, f"expected a primary image of shape (2-4, N) or (N, 2-4); got {data.shape}",
             format=FORMAT)
     n_rows, n_cols = data.shape
+    if 2 <= n_cols < n_rows <= 4:
+        # The stored layout is (rows, pixels); reading this as transposed would
+        # be a guess (a real prism spectrum has hundreds of pixels).
+        raise SpectrumReadError(
+            path, f"expected a primary image of 2-4 rows of N pixels (or its transpose "
+            f"with N > 4); shape {data.shape} is too small to tell which axis holds the "
+            "pixels (a prism spectrum has hundreds)", format=FORMAT)
     if 2 <= n_rows <= 4 and n_cols > n_rows:
         pass
     elif 2 <= n_cols <= 4 and n_rows > n_cols:
@@ -240,7 +247,7 @@ def read_spex(path):
     extra = [rows[i] for i in range(2, rows.shape[0])]
     wavelength, (flux, *extra), facts = clean_grid(wavelength, [flux, *extra])
     meta.update(facts)
-    check_usable(path, wavelength, flux, FORMAT)
+    check_usable(path, wavelength, flux, FORMAT, facts)
 
     mask = np.zeros(flux.shape, dtype=bool)
     if extra:
