@@ -25,6 +25,14 @@ Evaluations (``--tasks``, default all):
   (Kirkpatrick et al. 2010, ApJS 190, 100);
 - ``miles``: MILES MK class letter (classes with at least 5 stars), accuracy;
   grid 3550-7400 Å, 385 linear pixels (10 Å), flux 1 at 5450-5550 Å.
+- ``spex-fusion``, ``spex-fusion-subtype``, ``spex-fusion-gravity`` (not in
+  the default list; issue 12): the SpeX letter, subtype and gravity class
+  from the spectrum and catalogue columns of ``sources.csv``, for each of
+  ``--models`` (catalogue-only gradient boosting, spectrum-only CNN and
+  BiLSTM, fused CNN and BiLSTM, with their branch heads) and each of
+  ``--seeds``; see ``fusion_tasks.py``. One command::
+
+      python benchmarks/bench_accuracy.py --tasks spex-fusion,spex-fusion-subtype,spex-fusion-gravity
 
 Models (``--model``): ``cnn`` is
 ``SpectrumCNNClassifier(class_weight='balanced', shift_augmentation=1.0,
@@ -62,8 +70,10 @@ import time
 
 try:
     from .common import data_home, print_table, single_thread
+    from .fusion_tasks import FUSION_MODELS, FUSION_TASKS, run_fusion_task
 except ImportError:
     from common import data_home, print_table, single_thread
+    from fusion_tasks import FUSION_MODELS, FUSION_TASKS, run_fusion_task
 
 single_thread()
 
@@ -260,6 +270,11 @@ def main(argv=None):
                         help="average this many models trained with different seeds")
     parser.add_argument("--params", default="",
                         help="model parameters, e.g. 'use_ivar=True,n_filters=32'")
+    parser.add_argument("--models", default=",".join(FUSION_MODELS),
+                        help="models of the spex-fusion* tasks, comma-separated subset "
+                             f"of {','.join(FUSION_MODELS)}")
+    parser.add_argument("--seeds", default="0,1,2",
+                        help="model seeds of the spex-fusion* tasks (mean ± std over them)")
     args = parser.parse_args(argv)
     home = data_home(args.data_home)
     params = {}
@@ -268,8 +283,15 @@ def main(argv=None):
         params[key.strip()] = ast.literal_eval(value.strip())
     spex_grid = (tuple(float(v) for v in args.spex_grid.split(","))
                  if args.spex_grid else None)
-    rows = []
+    rows, fusion_rows = [], []
     for task in args.tasks.split(","):
+        if task in FUSION_TASKS:
+            fusion_rows += run_fusion_task(
+                task, home, _preprocess, models=args.models.split(","),
+                seeds=[int(v) for v in args.seeds.split(",")],
+                max_epochs=args.max_epochs, n_splits=args.n_splits,
+                cv_seed=args.cv_seed, save_predictions=args.save_predictions)
+            continue
         start = time.perf_counter()
         X, y, groups, stratify, kind = load_task(task, home, spex_grid=spex_grid)
         task_params = {**TASK_PARAMS.get(task, {}), **params} if args.model == "cnn" \
@@ -290,6 +312,13 @@ def main(argv=None):
                          seconds])
             print(f"{task}: {metric} {np.mean(values):.3f} ± {np.std(values):.3f} "
                   f"({seconds:.0f} s)", flush=True)
+    if fusion_rows:
+        print_table(["task", "model", "metric", "mean", "std", "seeds", "target", "seconds"],
+                    fusion_rows, title=f"spectrum + catalogue columns, max_epochs="
+                    f"{args.max_epochs}, {args.n_splits}-fold StratifiedGroupKFold "
+                    f"(seed {args.cv_seed}), mean ± std over model seeds {args.seeds}")
+        if not rows:
+            return 0
     print_table(["task", "n", "metric", "mean", "std", "target", "seconds"], rows,
                 title=f"{args.model} {params or ''}, max_epochs={args.max_epochs}, "
                       f"{'StandardScaler, ' if args.standardize else ''}"
