@@ -28,6 +28,7 @@ import torch
 from skorch.history import History
 from sklearn.utils.validation import check_is_fitted
 
+from ..utils import atomic_write
 from ._base import preserved_torch_rng, registered_estimators, torch_threads
 
 __all__ = ["load", "save_estimator"]
@@ -122,7 +123,9 @@ def save_estimator(estimator, path):
     }
     weights = io.BytesIO()
     torch.save(estimator.net_.module_.state_dict(), weights)
-    with zipfile.ZipFile(os.fspath(path), "w", compression=zipfile.ZIP_DEFLATED) as archive:
+    # Atomically: a failure (full disk, interrupt) never destroys an existing file.
+    with atomic_write(path, "wb") as stream, zipfile.ZipFile(
+            stream, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr(_PARAMS, json.dumps(document))
         archive.writestr(_WEIGHTS, weights.getvalue())
 

@@ -1,15 +1,59 @@
 """Write a file so that readers never see it half-written."""
 
 import contextlib
+import errno
 import os
-import tempfile
+import secrets
 from pathlib import Path
 
 __all__ = ["atomic_write"]
 
-# mkstemp creates 0600 files; give the result the permissions open() would.
-_UMASK = os.umask(0)
-os.umask(_UMASK)
+# Errors of os.link on file systems without hard links (FAT, some network mounts).
+_NO_HARD_LINKS = {errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EXDEV, errno.EMLINK,
+                  errno.ENOSYS, errno.EACCES}
+
+
+def _create_temporary(path):
+    """Create ``.<name>.<random>.part`` beside ``path`` exclusively (``O_EXCL``).
+
+    Mode 0o666 filtered by the process umask (applied by the kernel), so the
+    result has the permissions :func:`open` would give, without reading the
+    umask (``os.umask`` changes it process-wide, which is not thread-safe).
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    while True:
+        tmp = path.parent / f".{path.name}.{secrets.token_hex(6)}.part"
+        try:
+            return os.open(tmp, flags, 0o666), tmp
+        except FileExistsError:  # pragma: no cover - 48 random bits collided
+            continue
+
+
+def _publish_exclusively(tmp, path):
+    """Give ``tmp`` the name ``path`` only if ``path`` does not exist, atomically.
+
+    ``os.link`` fails if the target exists, so a file another process created
+    since the early check is never replaced. Where the file system has no
+    hard links, a plain existence check then rename is the fallback.
+    """
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        raise FileExistsError(
+            f"{path} was created by someone else while it was being written; refusing "
+            "to overwrite it (pass overwrite/--force to replace it)."
+        ) from None
+    except OSError as exc:
+        if exc.errno not in _NO_HARD_LINKS:
+            raise
+        if path.exists():
+            raise FileExistsError(
+                f"{path} exists; refusing to overwrite it (pass overwrite/--force to "
+                "replace it)."
+            ) from None
+        os.replace(tmp, path)
+        return
+    os.unlink(tmp)
 
 
 @contextlib.contextmanager
@@ -19,7 +63,11 @@ def atomic_write(path, mode="wb", *, overwrite=True, **open_kwargs):
     The temporary file lives in the destination folder (same file system), so
     the final :func:`os.replace` is atomic: ``path`` holds either its old
     content or the complete new content, never a partial write. If the block
-    raises, the temporary file is removed and ``path`` is left untouched.
+    raises (a full disk included), the temporary file is removed and ``path``
+    is left untouched. With ``overwrite=False`` the file is published with
+    :func:`os.link`, which fails if ``path`` exists: a file another process
+    creates while this one is written is never replaced. The file gets the
+    permissions :func:`open` gives (``0o666`` less the umask).
 
     Parameters
     ----------
@@ -41,7 +89,9 @@ def atomic_write(path, mode="wb", *, overwrite=True, **open_kwargs):
     Raises
     ------
     FileExistsError
-        If ``overwrite=False`` and ``path`` exists.
+        If ``overwrite=False`` and ``path`` exists, before writing or (created
+        meanwhile by someone else) at the end; the new content is then
+        discarded.
 
     Examples
     --------
@@ -60,14 +110,16 @@ def atomic_write(path, mode="wb", *, overwrite=True, **open_kwargs):
         raise FileExistsError(
             f"{path} exists; refusing to overwrite it (pass overwrite/--force to replace it)."
         )
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    fd, tmp = _create_temporary(path)
     try:
         with os.fdopen(fd, mode, **open_kwargs) as f:
             yield f
             f.flush()
             os.fsync(f.fileno())
-        os.chmod(tmp, 0o666 & ~_UMASK)
-        os.replace(tmp, path)
+        if overwrite:
+            os.replace(tmp, path)
+        else:
+            _publish_exclusively(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
