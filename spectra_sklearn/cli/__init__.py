@@ -7,7 +7,9 @@
 - ``spectra-sklearn fit DATASET --model-file M`` (or ``fit --files-from T
   --preset P``) trains the pipeline on everything and saves it;
 - ``spectra-sklearn predict M FILE ...`` classifies files in chunks into ``predictions.csv``
-  (or ``.parquet`` / ``.sqlite``), resumably, on local processes or a Dask cluster.
+  (or ``.parquet`` / ``.sqlite``), resumably, on local processes or a Dask cluster;
+- ``spectra-sklearn report M FILE ...`` writes a self-contained HTML report, and
+  ``spectra-sklearn serve CATALOG.sqlite`` serves a catalogue of predictions.
 """
 
 import argparse
@@ -147,6 +149,11 @@ def _parser():
                               "tcp://head:8786); workers read the files themselves")
     predict.add_argument("--quiet", action="store_true",
                          help="no progress bar (the final summary line is still printed)")
+    from ._report import add_report_parser
+    from ._serve import add_serve_parser
+
+    add_report_parser(sub, datasets_help, list(DATASETS))
+    add_serve_parser(sub)
     return parser
 
 
@@ -155,7 +162,8 @@ def _run_cross_validation(args):
     from ._datasets import DATASETS, load_dataset
 
     output_dir = args.output_dir or Path(f"{args.command}_output")
-    existing = [output_dir / name for name in OUTPUT_FILES if (output_dir / name).exists()]
+    existing = [output_dir / name for name in OUTPUT_FILES + ("report.html",)
+                if (output_dir / name).exists()]
     if existing and not args.force:
         raise FileExistsError(
             f"{', '.join(map(str, existing))} already exist(s); pass --force to overwrite, "
@@ -176,15 +184,33 @@ def _run_cross_validation(args):
     print("pipeline: " + " -> ".join(type(step).__name__ for _, step in pipeline.steps))
     print(f"cross-validation: {args.n_splits}-fold StratifiedGroupKFold "
           "(no object in both train and test)")
+    from ..report._collect import collect_predictions
+
+    parts, tests = [], []  # what the report shows, gathered from each fold's model
+
+    def gather(model, test):
+        parts.append(collect_predictions(model, _safe_index(X, test), y[test]))
+        tests.append(test)
+
     result = cross_validate_grouped(
         pipeline, X, y, groups, names=names, classes=class_order,
-        n_splits=args.n_splits, random_state=args.random_state,
+        n_splits=args.n_splits, random_state=args.random_state, on_fold=gather,
     )
     acc, acc_std = result.accuracy
     f1, f1_std = result.f1_weighted
     print(f"accuracy: {acc:.3f} ± {acc_std:.3f}   weighted F1: {f1:.3f} ± {f1_std:.3f}")
     for path in write_outputs(result, output_dir, title=title):
         print(f"wrote {path}")
+    from ..report._collect import merge_report_data
+    from ..report._html import write_report_data
+
+    report = merge_report_data(parts, tests, len(y))
+    report.classes = [c for c in class_order if c in report.classes] + [
+        c for c in report.classes if c not in class_order]
+    write_report_data(report, path=output_dir / "report.html", force=True,
+                      title=f"{title}: out-of-fold predictions of the "
+                            f"{args.n_splits}-fold cross-validation")
+    print(f"wrote {output_dir / 'report.html'}")
     print(f"done in {time.perf_counter() - start:.0f} s")
     return 0
 
@@ -263,13 +289,36 @@ def _run_predict(args):
         if client is not None:
             client.close()
     print(result.summary())
+    if args.output.suffix.lower() in (".sqlite", ".sqlite3", ".db"):
+        from ..report._predictions import add_catalog  # the lookup tables 'serve' reads
+
+        add_catalog(args.output, info={"model_file": str(args.model_file)})
     if not args.quiet:
         print(f"wrote {args.output}")
     return 0
 
 
+def _safe_index(X, indices):
+    from sklearn.utils import _safe_indexing
+
+    return _safe_indexing(X, indices)
+
+
+def _run_report(args):
+    from ._report import run_report
+
+    return run_report(args)
+
+
+def _run_serve(args):
+    from ._serve import run_serve
+
+    return run_serve(args)
+
+
 _COMMANDS = {"demo": _run_cross_validation, "evaluate": _run_cross_validation,
-             "fit": _run_fit, "predict": _run_predict}
+             "fit": _run_fit, "predict": _run_predict, "report": _run_report,
+             "serve": _run_serve}
 
 
 def main(argv=None):

@@ -43,7 +43,7 @@ class CrossValidationResult:
 
 def cross_validate_grouped(
     estimator, X, y, groups, *, names=None, classes=None, n_splits=5, random_state=0,
-    echo=print,
+    echo=print, on_fold=None,
 ):
     """Fit and score ``estimator`` on stratified folds that never split a group.
 
@@ -67,6 +67,9 @@ def cross_validate_grouped(
         Seeds the fold assignment.
     echo : callable, default=print
         Receives one line per fold.
+    on_fold : callable, default=None
+        Called as ``on_fold(model, test_indices)`` with each fold's fitted model
+        (e.g. to gather what the report shows of the test spectra).
 
     Returns
     -------
@@ -83,6 +86,8 @@ def cross_validate_grouped(
         model = clone(estimator).fit(_safe_indexing(X, train), y[train])
         y_pred[test] = model.predict(_safe_indexing(X, test))
         fold_of[test] = k
+        if on_fold is not None:
+            on_fold(model, test)
         accuracy.append(accuracy_score(y[test], y_pred[test]))
         f1.append(f1_score(y[test], y_pred[test], average="weighted"))
         echo(
