@@ -354,14 +354,14 @@ def fetch_spitzer_irs_sets(
     cluster pointings) with a class, as compiled by the CAST project
     (``aor_files/`` of CAST-Computer-Science/stellar_classification, MIT):
 
-    ==================  =====  ===========================================
-    set                 rows   labels
-    ==================  =====  ===========================================
-    ``'SMC'``           206    fine classes of Ruffle et al. (2015)
-    ``'LMC'``           434    fine classes of Jones et al. (2017)
-    ``'galactic_plane'`` 50    coarse classes, supplied by IRIS
-    ``'bulge'``         877    none (an unlabelled test set from IRIS)
-    ==================  =====  ===========================================
+    ====================  =====  ===========================================
+    set                   rows   labels
+    ====================  =====  ===========================================
+    ``'SMC'``             206    fine classes of Ruffle et al. (2015)
+    ``'LMC'``             434    fine classes of Jones et al. (2017)
+    ``'galactic_plane'``  50     coarse classes, supplied by IRIS
+    ``'bulge'``           877    none (an unlabelled test set from IRIS)
+    ====================  =====  ===========================================
 
     Fine classes are mapped to the 10 coarse ones of
     :data:`SPITZER_IRS_COARSE_CLASSES` by :data:`SPITZER_IRS_FINE_TO_COARSE`.

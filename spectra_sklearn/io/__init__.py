@@ -2,29 +2,29 @@
 
 One reader module per format, all behind one registry:
 
-========  ======================================  =====================================
-format    files                                   module
-========  ======================================  =====================================
-``spex``  SpeX prism FITS images (Burgasser 2014)  :mod:`spectra_sklearn.io.spex`
-``smass`` SMASSII text ``*.[2]`` (Bus & Binzel     :mod:`spectra_sklearn.io.smass`
-          2002)
-``fits``  generic 1-D FITS image or table          :mod:`spectra_sklearn.io.generic_fits`
-========  ======================================  =====================================
+=========  =======================================  ======================================
+format     files                                    module
+=========  =======================================  ======================================
+``spex``   SpeX prism FITS images (Burgasser 2014)  :mod:`spectra_sklearn.io.spex`
+``smass``  SMASSII text ``*.[2]`` (Bus & Binzel     :mod:`spectra_sklearn.io.smass`
+           2002)
+``fits``   generic 1-D FITS image or table          :mod:`spectra_sklearn.io.generic_fits`
+=========  =======================================  ======================================
 
 Survey FITS formats (and CASSIS's IPAC table):
 
-==================  =======================================  ==========================================
-format              files                                    module
-==================  =======================================  ==========================================
-``sdss``            SDSS/BOSS ``spec``/``spec-lite`` (COADD  :mod:`spectra_sklearn.io.sdss`
+==================  ========================================  ==========================================
+format              files                                     module
+==================  ========================================  ==========================================
+``sdss``            SDSS/BOSS ``spec``/``spec-lite`` (COADD   :mod:`spectra_sklearn.io.sdss`
                     table, SPECOBJ labels)
-``sdss_templates``  SDSS ``spEigen*.fits`` templates, one    :mod:`spectra_sklearn.io.sdss_templates`
+``sdss_templates``  SDSS ``spEigen*.fits`` templates, one     :mod:`spectra_sklearn.io.sdss_templates`
                     per image row (several per file)
-``cassis``          CASSIS Spitzer/IRS FITS image (N, 16)    :mod:`spectra_sklearn.io.cassis`
-``cassis_tbl``      CASSIS Spitzer/IRS IPAC table ``.tbl``   :mod:`spectra_sklearn.io.cassis`
-``iso_sws``         ISO SWS atlas image (N, 4) or SWAA table :mod:`spectra_sklearn.io.iso_sws`
-``miles``           MILES 1-D image, air wavelengths         :mod:`spectra_sklearn.io.miles`
-==================  =======================================  ==========================================
+``cassis``          CASSIS Spitzer/IRS FITS image (N, 16)     :mod:`spectra_sklearn.io.cassis`
+``cassis_tbl``      CASSIS Spitzer/IRS IPAC table ``.tbl``    :mod:`spectra_sklearn.io.cassis`
+``iso_sws``         ISO SWS atlas image (N, 4) or SWAA table  :mod:`spectra_sklearn.io.iso_sws`
+``miles``           MILES 1-D image, air wavelengths          :mod:`spectra_sklearn.io.miles`
+==================  ========================================  ==========================================
 
 Text tables:
 

@@ -80,7 +80,7 @@ class SpectrumAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
     ----------
     n_features_in_ : int
         Number of pixels seen during ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during ``fit``, when ``X`` has string column
         names.
     flux_shift_, flux_scale_ : float

@@ -170,7 +170,7 @@ class SpectrumCNNClassifier(ClassifierMixin, ConvNetParamsMixin, BaseSpectrumNet
         Class labels.
     n_features_in_ : int
         Number of pixels (features) seen during ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during ``fit``, when ``X`` has string column
         names.
     net_ : skorch.NeuralNetClassifier

@@ -51,12 +51,12 @@ default='squared_error'
     ----------
     n_features_in_ : int
         Number of pixels (features) seen during ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during ``fit``, when ``X`` has string column
         names.
     n_outputs_ : int
         Number of targets.
-    y_mean_, y_scale_ : ndarray of shape (n_outputs_,)
+    y_mean_, y_scale_ : ndarray of shape (`n_outputs_`,)
         Mean and standard deviation (1 where 0) of the training targets.
     target_values_ : ndarray of shape (n_target_values,)
         The distinct training target values, in increasing order; only with

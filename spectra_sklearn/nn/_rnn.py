@@ -64,7 +64,7 @@ class SpectrumRNNClassifier(ClassifierMixin, BaseSpectrumNetClassifier):
         Class labels.
     n_features_in_ : int
         Number of pixels seen during ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during ``fit``, when ``X`` has string column
         names.
     net_ : skorch.NeuralNetClassifier

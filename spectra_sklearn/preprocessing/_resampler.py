@@ -361,7 +361,7 @@ class SpectralResampler(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
 
         Parameters
         ----------
-        X : SpectrumBatch, Spectrum, list of Spectrum, or array-like of shape (n_spectra, n_features_in_)
+        X : SpectrumBatch, Spectrum, list of Spectrum, or array-like of shape (n_spectra, `n_features_in_`)
             Spectra to resample; wavelengths are converted to
             ``wavelength_unit_``.
 
@@ -412,7 +412,7 @@ class SpectralResampler(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
 
         Parameters
         ----------
-        X : SpectrumBatch, Spectrum, list of Spectrum, or array-like of shape (n_spectra, n_features_in_)
+        X : SpectrumBatch, Spectrum, list of Spectrum, or array-like of shape (n_spectra, `n_features_in_`)
             Spectra, as for :meth:`transform`.
 
         Returns
