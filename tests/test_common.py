@@ -31,8 +31,10 @@ from spectra_sklearn.nn import (
 from spectra_sklearn.preprocessing import (
     AirToVacuum,
     ContinuumNormalizer,
+    FluxPixels,
     FluxScaler,
     MaskedPixelInterpolator,
+    MetadataFeatures,
     ResolutionDegrader,
     RestFrameShifter,
     SpectralResampler,
@@ -88,6 +90,10 @@ ESTIMATORS = [
     SpectrumAutoencoder(max_epochs=3, n_filters=4, n_components=2, random_state=0),
     SpectrumAutoencoder(architecture="dense", max_epochs=3, hidden_size=8,
                         n_components=2, random_state=0),
+    # a plain 2-D array is the catalogue table itself (keys=None: every column)
+    MetadataFeatures(),
+    MetadataFeatures(missing="raise"),
+    FluxPixels(),
 ]
 TRANSFORMERS = [est for est in ESTIMATORS if hasattr(est, "transform")]
 

@@ -12,7 +12,11 @@
 - :class:`WavelengthCropper` -- keep a wavelength range;
 - :class:`FluxScaler` -- per-spectrum median, L2, max, min-max or standard scaling;
 - :class:`MaskedPixelInterpolator` -- fill masked pixels from good neighbours;
-- :class:`SpectrumSmoother` -- Gaussian or Savitzky-Golay smoothing.
+- :class:`SpectrumSmoother` -- Gaussian or Savitzky-Golay smoothing;
+- :class:`MetadataFeatures` -- catalogue columns of each spectrum's metadata
+  (magnitudes, colours, absolute magnitudes, redshift) as tabular features;
+  :class:`FluxPixels` and :func:`make_flux_metadata_union` put the flux and
+  those columns side by side in one array.
 """
 
 from ._air_vacuum import AirToVacuum, VacuumToAir, air_to_vacuum, vacuum_to_air
@@ -21,6 +25,7 @@ from ._continuum_regions import TELLURIC_BANDS_NIR
 from ._crop import WavelengthCropper
 from ._flux_scaling import FluxScaler
 from ._mask_interpolation import MaskedPixelInterpolator
+from ._metadata import FluxPixels, MetadataFeatures, make_flux_metadata_union
 from ._resampler import SpectralResampler
 from ._resolution import ResolutionDegrader
 from ._rest_frame import RestFrameShifter
@@ -40,3 +45,4 @@ __all__ += [
     "air_to_vacuum",
     "vacuum_to_air",
 ]
+__all__ += ["FluxPixels", "MetadataFeatures", "make_flux_metadata_union"]
