@@ -15,18 +15,29 @@ The containers live at the top level; the steps live in sub-packages:
   latent space and CNN saliency (matplotlib).
 """
 
-from ._batch import SpectrumBatch
-from ._spectrum import Spectrum
-
+# The one place the version is written (pyproject.toml reads it from here).
 __version__ = "0.1.0.dev0"
 
 __all__ = ["Spectrum", "SpectrumBatch", "__version__", "predict_files"]
 
+# Public names imported on first use, so that ``import spectra_sklearn`` (and
+# ``spectra-sklearn --help``) does not import astropy, scikit-learn or torch.
+_LAZY = {
+    "Spectrum": "._spectrum",
+    "SpectrumBatch": "._batch",
+    "predict_files": ".survey",
+}
+
 
 def __getattr__(name):
-    # imported on first use, so that ``import spectra_sklearn`` stays light
-    if name == "predict_files":
-        from .survey import predict_files
+    if name in _LAZY:
+        import importlib
 
-        return predict_files
+        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+        globals()[name] = value
+        return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

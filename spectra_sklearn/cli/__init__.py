@@ -18,7 +18,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 
 __all__ = ["main"]
 
@@ -178,6 +177,8 @@ def _run_cross_validation(args):
     pipeline = DATASETS[name].make_pipeline(
         model=args.model, random_state=args.random_state, n_threads=args.n_threads,
         max_epochs=args.max_epochs)
+    import numpy as np  # here, not at the top: --help stays fast
+
     counts = {c: int(np.sum(y == c)) for c in class_order}
     print(f"{title}: {len(y)} spectra of {len(np.unique(groups))} objects; "
           + ", ".join(f"{c} {n}" for c, n in counts.items()))
@@ -241,6 +242,8 @@ def _run_fit(args):
         max_epochs=args.max_epochs)
     if args.files_from is not None and args.format is not None:
         pipeline.steps[0][1].set_params(format=args.format)
+    import numpy as np
+
     classes, counts = np.unique(y, return_counts=True)
     print(f"{title}: {len(y)} spectra; " + ", ".join(f"{c} {n}" for c, n in zip(classes, counts)))
     print("pipeline: " + " -> ".join(type(step).__name__ for _, step in pipeline.steps))
