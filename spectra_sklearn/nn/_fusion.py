@@ -169,7 +169,8 @@ class _FusionNetMixin:
     def _validate_fusion(self, X, y=_NO_Y, *, reset):
         """Validate ``X`` (and ``y``); return ``(flux, tabular[, y])`` as float64.
 
-        Catalogue columns may be NaN, the flux must be finite.
+        Catalogue columns may be NaN (infinity is refused by ``validate_data``),
+        the flux must be finite.
         """
         kwargs = dict(reset=reset, dtype=[np.float64, np.float32],
                       ensure_all_finite="allow-nan")
@@ -195,11 +196,6 @@ class _FusionNetMixin:
                 f"{bad[0]}, column {bad[1]}); {name} accepts NaN only in the last "
                 f"n_tabular_features={k} (catalogue) columns. Interpolate masked "
                 "pixels first (spectra_sklearn.preprocessing.MaskedPixelInterpolator)."
-            )
-        if np.isinf(tabular).any():
-            raise ValueError(
-                f"Input X contains infinity in its catalogue columns (the last "
-                f"{k}); use NaN for a missing value."
             )
         return (flux, tabular) if y is _NO_Y else (flux, tabular, y)
 
