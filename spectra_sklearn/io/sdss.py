@@ -23,10 +23,33 @@ in every exposure, the mask SDSS recommends for the coadd) or ``ivar == 0``
 (no information). ``or_mask`` is not used.
 
 ``meta`` holds ``source``, ``format``, ``wavelength_medium``, and from
-``SPECOBJ`` (primary-header cards where the table lacks them): ``class``,
-``subclass`` (stripped; ``""`` when the pipeline gives none), ``z``,
-``z_warning``, ``plate``, ``mjd``, ``fiberid``, plus ``ra``/``dec``
-(``PLUG_RA``/``PLUG_DEC``).
+``SPECOBJ`` (primary-header cards where the table lacks them), for the
+catalogue features of :class:`~spectra_sklearn.preprocessing.MetadataFeatures`:
+
+================== ======================= ==================================
+``meta`` key       ``SPECOBJ`` column      meaning
+================== ======================= ==================================
+``class``          ``CLASS``               ``STAR``, ``GALAXY``, ``QSO``
+``subclass``       ``SUBCLASS``            stripped; ``""`` when none
+``z``              ``Z``                   redshift (float)
+``z_err``          ``Z_ERR``               its 1-sigma error (float)
+``z_warning``      ``ZWARNING``            bit flags, 0 = no problem (int)
+``sn_median_all``  ``SN_MEDIAN_ALL``       median S/N per pixel (float)
+``spectroflux_u``  ``SPECTROFLUX[0]``      flux in the u band, nanomaggies
+... ``_z``         ``SPECTROFLUX[1..4]``   g, r, i, z bands
+``spectromag_u``   ``SPECTROMAG[0]``       u magnitude (AB); where the file
+... ``_z``                                 has no ``SPECTROMAG``:
+                                           ``22.5 - 2.5 log10(flux)``,
+                                           NaN for a flux <= 0
+``plate``          ``PLATE`` (``PLATEID``)  plate number (int)
+``mjd``            ``MJD``                 MJD of the observation (int)
+``fiberid``        ``FIBERID``             fibre (int)
+``ra``, ``dec``    ``PLUG_RA``/``PLUG_DEC`` fibre position, degrees (float)
+================== ======================= ==================================
+
+``SPECTROFLUX`` is the spectrum integrated over the SDSS ugriz filter
+curves, in nanomaggies (1 nanomaggy = 3.631e-6 Jy, i.e. AB magnitude 22.5);
+DR18: Almeida et al. (2023, ApJS 267, 44).
 
 How the files are read: only the bytes of HDUs 0-2 are read and the
 ``COADD`` and ``SPECOBJ`` rows are viewed as numpy records
@@ -102,10 +125,19 @@ _LABELS = (
     ("subclass", "SUBCLASS", None),
     ("z", "Z", None),
     ("z_warning", "ZWARNING", None),
+    ("z_err", "Z_ERR", None),
+    ("sn_median_all", "SN_MEDIAN_ALL", None),
     ("plate", "PLATE", "PLATEID"),
     ("mjd", "MJD", "MJD"),
     ("fiberid", "FIBERID", "FIBERID"),
+    ("ra", "PLUG_RA", "PLUG_RA"),
+    ("dec", "PLUG_DEC", "PLUG_DEC"),
 )
+#: SPECOBJ columns of one value per ugriz band, read beside ``_LABELS``.
+_BAND_COLUMNS = ("SPECTROFLUX", "SPECTROMAG")
+#: The SDSS bands, in the order of the five values of ``SPECTROFLUX``.
+BANDS = ("u", "g", "r", "i", "z")
+_SPECOBJ_COLUMNS = tuple(col for _, col, _ in _LABELS) + _BAND_COLUMNS
 _PRIMARY_KEYS = ("BUNIT", "PLATEID", "MJD", "FIBERID", "PLUG_RA", "PLUG_DEC")
 
 
@@ -133,7 +165,43 @@ def _python(value):
         return value.strip()
     if isinstance(value, np.generic):
         return value.item()
+    if isinstance(value, np.ndarray):  # SPECTROFLUX: one value per band
+        return tuple(value.ravel().tolist())
     return value
+
+
+def _real(value):
+    """A number as float; anything else (a damaged card) as NaN."""
+    if isinstance(value, (int, float, np.number)) and not isinstance(value, bool):
+        return float(value)
+    return float("nan")
+
+
+def _band_meta(labels):
+    """``spectroflux_<band>`` (nanomaggies) and ``spectromag_<band>`` (AB mag).
+
+    ``SPECTROMAG`` is used where the file has it; otherwise the magnitudes
+    are derived from ``SPECTROFLUX`` in nanomaggies, ``m = 22.5 - 2.5
+    log10(f)`` (the SDSS zero point: 1 nanomaggy is 22.5 mag), NaN for a
+    flux that is zero, negative or not finite.
+    """
+    meta = {}
+    flux = labels.get("SPECTROFLUX")
+    mag = labels.get("SPECTROMAG")
+    flux = None if flux is None else np.asarray(flux, dtype=np.float64).ravel()
+    mag = None if mag is None else np.asarray(mag, dtype=np.float64).ravel()
+    if flux is not None and flux.size == len(BANDS):
+        for band, f in zip(BANDS, flux):
+            meta[f"spectroflux_{band}"] = float(f)
+        if mag is None or mag.size != len(BANDS):
+            with np.errstate(divide="ignore", invalid="ignore"):
+                good = np.isfinite(flux) & (flux > 0)
+                mag = np.where(good, 22.5 - 2.5 * np.log10(np.where(good, flux, 1.0)),
+                               np.nan)
+    if mag is not None and mag.size == len(BANDS):
+        for band, m in zip(BANDS, mag):
+            meta[f"spectromag_{band}"] = float(m)
+    return meta
 
 
 def _read_fast(path):
@@ -159,7 +227,7 @@ def _read_fast(path):
         if specobj.value("EXTNAME") != "SPECOBJ":
             raise LayoutNotHandled("HDU 2 is not SPECOBJ")
         have = set(bintable_column_names(specobj))
-        wanted = [col for _, col, _ in _LABELS if col in have]
+        wanted = [col for col in _SPECOBJ_COLUMNS if col in have]
         if wanted and read_bintable_rows(specobj) > 0:
             row = read_bintable(raw, specobj, wanted, rows=slice(0, 1))
             labels = {col: _python(row[col][0]) for col in wanted}
@@ -193,7 +261,7 @@ def _read_fitsio(path):
             specobj = _hdu(handle, "SPECOBJ", 2, path)
             if specobj.get_exttype() != "IMAGE_HDU" and specobj.get_nrows() > 0:
                 have = set(specobj.get_colnames())
-                wanted = [col for _, col, _ in _LABELS if col in have]
+                wanted = [col for col in _SPECOBJ_COLUMNS if col in have]
                 if wanted:
                     row = specobj.read(columns=wanted, rows=[0])[0]
                     labels = {col: _python(row[col]) for col in wanted}
@@ -255,9 +323,10 @@ def read_sdss(path):
         value = labels.get(column, primary.get(card) if card else None)
         if value is not None:
             meta[key] = value
-    for key, card in (("ra", "PLUG_RA"), ("dec", "PLUG_DEC")):
-        if isinstance(primary.get(card), (int, float)):
-            meta[key] = float(primary[card])
+    for key in ("z", "z_err", "sn_median_all", "ra", "dec"):
+        if key in meta:
+            meta[key] = _real(meta[key])
+    meta.update(_band_meta(labels))
     meta.update(facts)
     return Spectrum(wavelength, flux, ivar, mask, wavelength_unit=u.AA,
                     flux_unit=flux_unit, meta=meta)

@@ -207,3 +207,57 @@ def test_exposures_cut_short_do_not_matter(sdss_files, tmp_path):
     s = read_spectrum(short, format="sdss")
     np.testing.assert_array_equal(s.flux, expected.flux)
     assert s.meta["class"] == expected.meta["class"]
+
+
+@pytest.mark.parametrize("path_taken", ["bytes", "fitsio"])
+def test_specobj_catalogue_columns_in_meta(sdss_files, path_taken, monkeypatch):
+    from spectra_sklearn.io import sdss
+    from spectra_sklearn.io._fits import LayoutNotHandled
+
+    if path_taken == "fitsio":
+        def refuse(path):
+            raise LayoutNotHandled("forced")
+
+        monkeypatch.setattr(sdss, "_read_fast", refuse)
+    for path in sdss_files:
+        meta = read_spectrum(path).meta
+        with fits.open(path) as hdul:
+            row = hdul["SPECOBJ"].data[0]
+            for key, column in [("z", "Z"), ("z_err", "Z_ERR"),
+                                ("sn_median_all", "SN_MEDIAN_ALL"),
+                                ("ra", "PLUG_RA"), ("dec", "PLUG_DEC")]:
+                assert isinstance(meta[key], float)
+                assert meta[key] == float(row[column]), key
+            for key, column in [("plate", "PLATE"), ("mjd", "MJD"),
+                                ("fiberid", "FIBERID")]:
+                assert meta[key] == int(row[column])
+            assert meta["class"] == row["CLASS"].strip()
+            assert meta["subclass"] == row["SUBCLASS"].strip()
+            flux = np.asarray(row["SPECTROFLUX"], dtype=float)
+        assert "SPECTROMAG" not in fits.getdata(path, "SPECOBJ").columns.names
+        for band, f in zip("ugriz", flux):
+            assert meta[f"spectroflux_{band}"] == f
+            assert meta[f"spectromag_{band}"] == pytest.approx(22.5 - 2.5 * np.log10(f))
+
+
+def test_spectromag_column_is_used_and_bad_flux_has_no_magnitude(tmp_path):
+    coadd = fits.BinTableHDU.from_columns([
+        fits.Column("flux", "E", array=[1.0, 2.0]),
+        fits.Column("loglam", "E", array=[3.6, 3.6001]),
+        fits.Column("ivar", "E", array=[1.0, 1.0])], name="COADD")
+    columns = [fits.Column("Z", "E", array=[0.1]),
+               fits.Column("SPECTROFLUX", "5E", array=[[100.0, -1.0, 0.0, np.nan, 1.0]])]
+    path = tmp_path / "spec-0001-50000-0001.fits"
+    primary = fits.PrimaryHDU(header=fits.Header({"TELESCOP": "SDSS 2.5-M"}))
+    fits.HDUList([primary, coadd, fits.BinTableHDU.from_columns(
+        columns, name="SPECOBJ")]).writeto(path)
+    meta = read_spectrum(path).meta
+    assert meta["spectromag_u"] == pytest.approx(17.5)
+    assert meta["spectromag_z"] == pytest.approx(22.5)
+    assert all(np.isnan(meta[f"spectromag_{b}"]) for b in "gri")
+    columns.append(fits.Column("SPECTROMAG", "5E", array=[[1.0, 2.0, 3.0, 4.0, 5.0]]))
+    path2 = tmp_path / "spec-0001-50000-0002.fits"
+    fits.HDUList([primary, coadd, fits.BinTableHDU.from_columns(
+        columns, name="SPECOBJ")]).writeto(path2)
+    meta = read_spectrum(path2).meta
+    assert [meta[f"spectromag_{b}"] for b in "ugriz"] == [1.0, 2.0, 3.0, 4.0, 5.0]
