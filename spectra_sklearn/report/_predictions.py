@@ -99,7 +99,7 @@ def add_catalog(path, *, info=None, chunk_size=50_000):
                     break
                 rows = []
                 for record in batch:
-                    r = dict(zip(["row"] + columns, record))
+                    r = dict(zip(columns, record))
                     row = ids_from_path(r["name"])
                     row.update(y_pred=r.get("predicted"), status=r.get("status") or "ok",
                                error=r.get("error"))
