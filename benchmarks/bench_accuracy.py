@@ -34,6 +34,14 @@ Evaluations (``--tasks``, default all):
 
       python benchmarks/bench_accuracy.py --tasks spex-fusion,spex-fusion-subtype,spex-fusion-gravity
 
+- ``galaxy-zoo1`` (not in the default list; issue 14): Galaxy Zoo 1
+  morphology of 5,331 SDSS colour images with
+  :class:`~spectra_sklearn.nn.ImageCNNClassifier`, 6- and 3-class accuracy
+  and macro-F1, per-class F1, mean ± std over ``--seeds``, 5-fold
+  StratifiedKFold; see ``image_tasks.py``. One command::
+
+      python benchmarks/bench_accuracy.py --tasks galaxy-zoo1 --seeds 0,1 --max-epochs 15
+
 Models (``--model``): ``cnn`` is
 ``SpectrumCNNClassifier(class_weight='balanced', shift_augmentation=1.0,
 max_epochs=40, random_state=0)`` (default architecture), with
@@ -71,9 +79,11 @@ import time
 try:
     from .common import data_home, print_table, single_thread
     from .fusion_tasks import FUSION_MODELS, FUSION_TASKS, run_fusion_task
+    from .image_tasks import IMAGE_TASKS, run_image_task
 except ImportError:
     from common import data_home, print_table, single_thread
     from fusion_tasks import FUSION_MODELS, FUSION_TASKS, run_fusion_task
+    from image_tasks import IMAGE_TASKS, run_image_task
 
 single_thread()
 
@@ -275,6 +285,12 @@ def main(argv=None):
                              f"of {','.join(FUSION_MODELS)}")
     parser.add_argument("--seeds", default="0,1,2",
                         help="model seeds of the spex-fusion* tasks (mean ± std over them)")
+    parser.add_argument("--image-crop", type=int, default=144,
+                        help="galaxy-zoo1: centre crop in pixels of the 423 x 423 images")
+    parser.add_argument("--image-size", type=int, default=48,
+                        help="galaxy-zoo1: side after area-averaging the crop")
+    parser.add_argument("--n-jobs", type=int, default=2,
+                        help="galaxy-zoo1: processes running the (seed, fold) fits")
     args = parser.parse_args(argv)
     home = data_home(args.data_home)
     params = {}
@@ -283,8 +299,15 @@ def main(argv=None):
         params[key.strip()] = ast.literal_eval(value.strip())
     spex_grid = (tuple(float(v) for v in args.spex_grid.split(","))
                  if args.spex_grid else None)
-    rows, fusion_rows = [], []
+    rows, fusion_rows, image_rows = [], [], []
     for task in args.tasks.split(","):
+        if task in IMAGE_TASKS:
+            image_rows += run_image_task(
+                task, home, seeds=[int(v) for v in args.seeds.split(",")],
+                max_epochs=args.max_epochs, n_splits=args.n_splits, cv_seed=args.cv_seed,
+                params=params, n_jobs=args.n_jobs, crop=args.image_crop,
+                size=args.image_size, save_predictions=args.save_predictions)
+            continue
         if task in FUSION_TASKS:
             fusion_rows += run_fusion_task(
                 task, home, _preprocess, models=args.models.split(","),
@@ -312,6 +335,15 @@ def main(argv=None):
                          seconds])
             print(f"{task}: {metric} {np.mean(values):.3f} ± {np.std(values):.3f} "
                   f"({seconds:.0f} s)", flush=True)
+    if image_rows:
+        print_table(["task", "metric", "mean", "std", "seeds", "baseline", "target",
+                     "seconds"], image_rows,
+                    title=f"ImageCNNClassifier {params or ''}, {args.image_size} x "
+                    f"{args.image_size} (crop {args.image_crop}), max_epochs="
+                    f"{args.max_epochs}, {args.n_splits}-fold StratifiedKFold (seed "
+                    f"{args.cv_seed}), mean ± std over model seeds {args.seeds}")
+        if not rows and not fusion_rows:
+            return 0
     if fusion_rows:
         print_table(["task", "model", "metric", "mean", "std", "seeds", "target", "seconds"],
                     fusion_rows, title=f"spectrum + catalogue columns, max_epochs="

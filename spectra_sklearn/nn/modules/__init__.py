@@ -11,11 +11,22 @@ fitted estimators (which hold module instances) pickle and load anywhere:
   :class:`ResidualConvBlock`, :class:`ConvTrunk` (the feature extractor),
   :class:`SpectrumCNNModule` (trunk + head);
 - :class:`SpectrumRNNModule` (bidirectional LSTM) and
-  :class:`SpectrumAutoencoderModule` (encoder/decoder).
+  :class:`SpectrumAutoencoderModule` (encoder/decoder);
+- images: :class:`ImageCNNModule` (band standardisation, dihedral
+  augmentation with :class:`DihedralAugmenter`, a :class:`CompactImageCNN` or
+  :func:`resnet_backbone`, head).
 """
 
 from ._augment import SpectrumAugmenter, shift_pixels
 from ._autoencoder import SpectrumAutoencoderModule
+from ._image import (
+    BandStandardizer,
+    CompactImageCNN,
+    DihedralAugmenter,
+    ImageCNNModule,
+    dihedral_transform,
+    resnet_backbone,
+)
 from ._rnn import SpectrumRNNModule
 from ._spectrum import (
     BatchNorm1d,
@@ -28,6 +39,10 @@ from ._spectrum import (
 )
 
 __all__ = [
+    "BandStandardizer",
+    "CompactImageCNN",
+    "DihedralAugmenter",
+    "ImageCNNModule",
     "BatchNorm1d",
     "ConvTrunk",
     "FluxStandardizer",
@@ -37,6 +52,8 @@ __all__ = [
     "SpectrumCNNModule",
     "SpectrumInput",
     "SpectrumRNNModule",
+    "dihedral_transform",
+    "resnet_backbone",
     "same_conv",
     "shift_pixels",
 ]
