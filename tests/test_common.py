@@ -20,6 +20,13 @@ from sklearn.utils.estimator_checks import (
     parametrize_with_checks,
 )
 
+from spectra_sklearn.calibration import AbstainingClassifier, TemperatureScaledClassifier
+from spectra_sklearn.images import (
+    BandSelector,
+    CenterCrop,
+    ChannelStandardizer,
+    ImageResizer,
+)
 from spectra_sklearn.nn import (
     SpectrumAutoencoder,
     SpectrumCNNClassifier,
@@ -94,6 +101,17 @@ ESTIMATORS = [
     MetadataFeatures(),
     MetadataFeatures(missing="raise"),
     FluxPixels(),
+    TemperatureScaledClassifier(cv=3),
+    AbstainingClassifier(),  # its expected failures: _ABSTAINING_FAILURES
+    AbstainingClassifier(threshold=0.0),
+    # images: a 2-D X is one 1 x n_features single-band image per row
+    CenterCrop(size=(1, 2)),
+    ImageResizer(size=(1, 3)),
+    ImageResizer(size=(1, 2), method="bilinear"),
+    BandSelector(),
+    BandSelector(bands=[0]),
+    ChannelStandardizer(),
+    ChannelStandardizer(with_mean=False),
 ]
 TRANSFORMERS = [est for est in ESTIMATORS if hasattr(est, "transform")]
 
@@ -104,8 +122,21 @@ TRANSFORMERS = [est for est in ESTIMATORS if hasattr(est, "transform")]
 # directly in tests/io/test_io_reader.py.
 
 
+# AbstainingClassifier at its default threshold (0.5) predicts "unknown" for some of
+# the checks' 3-class blobs, by design: those checks compare its predictions with the
+# true integer labels or with each other as numbers. At threshold=0 it passes them all.
+_ABSTAINING = ("abstains by design: 'unknown' among the integer labels of the checks' "
+               "3-class data fails the accuracy / numeric comparison of this check")
+_ABSTAINING_FAILURES = dict.fromkeys(
+    ("check_classifiers_train", "check_supervised_y_2d",
+     "check_methods_sample_order_invariance", "check_methods_subset_invariance"),
+    _ABSTAINING)
+
+
 def _expected_failed_checks(estimator):
-    # None so far; each entry needs a written reason: {check name: reason}.
+    # each entry needs a written reason: {check name: reason}.
+    if isinstance(estimator, AbstainingClassifier) and estimator.threshold > 0:
+        return _ABSTAINING_FAILURES
     return {}
 
 

@@ -150,6 +150,9 @@ def predict_chunk(pipeline, paths, *, on_error="record", format=None):
                     status[i], error[i] = "read_error", meta["read_error"]
         else:
             X = paths
+        if reader is not None and all(st == "read_error" for st in status):
+            # nothing to preprocess (placeholders on a 1-pixel grid would not resample)
+            return _classify(final, None, status, error)
         try:
             Xt = X if preprocess is None else preprocess.transform(X)
         except Exception:
@@ -190,7 +193,11 @@ def _classify(final, Xt, status, error):
         if has_proba:
             p = final.predict_proba(X_good)
             proba[good] = p
-            predicted[good] = np.asarray(classes)[np.argmax(p, axis=1)]
+            # a final step that decides from its probabilities otherwise (e.g.
+            # calibration.AbstainingClassifier's "unknown") says so by this method
+            decide = getattr(final, "predict_from_proba", None)
+            predicted[good] = (decide(p) if decide is not None
+                               else np.asarray(classes)[np.argmax(p, axis=1)])
         else:
             predicted[good] = final.predict(X_good)
     return ChunkResult(predicted, proba, status, error)
