@@ -144,6 +144,10 @@ def test_unreadable_files_get_a_row_and_the_run_goes_on(spex, svc_model, bad_fil
     assert "2 failed (read_error 2)" in result.summary()
     with pytest.raises(SpectrumReadError, match="missing.fits.gz"):
         predict_files(svc_model, paths, on_error="raise", progress=False)
+    # a chunk in which no file can be read
+    alone = predict_files(svc_model, bad_files, chunk_size=1, progress=False).table
+    assert list(alone["status"]) == ["read_error"] * 2
+    assert list(alone["predicted"]) == [None, None]
 
 
 def _refuse_source(marker):
