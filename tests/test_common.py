@@ -21,6 +21,12 @@ from sklearn.utils.estimator_checks import (
 )
 
 from spectra_sklearn.calibration import AbstainingClassifier, TemperatureScaledClassifier
+from spectra_sklearn.images import (
+    BandSelector,
+    CenterCrop,
+    ChannelStandardizer,
+    ImageResizer,
+)
 from spectra_sklearn.nn import (
     SpectrumAutoencoder,
     SpectrumCNNClassifier,
@@ -98,6 +104,14 @@ ESTIMATORS = [
     TemperatureScaledClassifier(cv=3),
     AbstainingClassifier(),  # its expected failures: _ABSTAINING_FAILURES
     AbstainingClassifier(threshold=0.0),
+    # images: a 2-D X is one 1 x n_features single-band image per row
+    CenterCrop(size=(1, 2)),
+    ImageResizer(size=(1, 3)),
+    ImageResizer(size=(1, 2), method="bilinear"),
+    BandSelector(),
+    BandSelector(bands=[0]),
+    ChannelStandardizer(),
+    ChannelStandardizer(with_mean=False),
 ]
 TRANSFORMERS = [est for est in ESTIMATORS if hasattr(est, "transform")]
 

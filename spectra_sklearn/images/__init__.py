@@ -9,18 +9,27 @@ Built like the spectra side, so the same ``Pipeline`` / ``GridSearchCV`` /
   :class:`ImageReader` -- JPEG/PNG (Pillow) and FITS (astropy) files, FITS
   values stretched (arcsinh, log, linear with percentile limits; Lupton et
   al. 2004); every bad file is an :class:`ImageReadError` naming it;
+- transformers, each taking an ImageBatch or an array and returning the same
+  kind: :class:`CenterCrop`, :class:`ImageResizer` (area averaging),
+  :class:`BandSelector` and :class:`ChannelStandardizer` (per-band mean and
+  standard deviation learned in ``fit``).
 """
 
 from ._batch import ImageBatch, as_image_batch
 from ._errors import ImageReadError, ImageReadWarning
 from ._read import read_image
 from ._reader import ImageReader, read_images
+from ._transforms import BandSelector, CenterCrop, ChannelStandardizer, ImageResizer
 
 __all__ = [
+    "BandSelector",
+    "CenterCrop",
+    "ChannelStandardizer",
     "ImageBatch",
     "ImageReadError",
     "ImageReadWarning",
     "ImageReader",
+    "ImageResizer",
     "as_image_batch",
     "read_image",
     "read_images",
