@@ -337,6 +337,8 @@ def test_parameters_are_checked_before_any_work(svc_model, tmp_path):
         predict_files(svc_model, ["a.fits"], output=tmp_path / "o.txt")
     with pytest.raises(TypeError, match="Pipeline"):
         predict_files(svc_model.steps[-1][1], ["a.fits"])
+    with pytest.raises(ValueError, match="not a text file listing"):
+        predict_files(svc_model, load_spex_sample().filenames[0])  # a .fits.gz, not a list
     with pytest.raises(FileNotFoundError, match="neither a text file"):
         predict_files(svc_model, str(tmp_path / "nothing.txt"))
 

@@ -92,7 +92,12 @@ def _as_path_list(paths):
         if os.path.isfile(text):
             from ..cli._files import read_path_list
 
-            return read_path_list(text)
+            try:
+                return read_path_list(text)
+            except UnicodeDecodeError:
+                raise ValueError(
+                    f"paths={text!r} is not a text file listing spectrum paths (one per "
+                    f"line); to classify that one file, pass [{text!r}]") from None
         if glob.has_magic(text):
             found = sorted(glob.glob(text, recursive=True))
             if not found:
