@@ -8,6 +8,9 @@ file with
 * ``spectra/*.fits.gz`` -- the chosen files, copied byte for byte;
 * ``spectral_data.txt`` -- the header and the chosen lines of the library's
   metadata table, byte for byte (tab-separated, CR line endings);
+* ``sources.csv`` -- the header and the lines of the chosen objects in the
+  library's ``sources.csv`` (photometry, parallax, proper motion), byte for
+  byte, in file order;
 * ``LICENSE.splat`` -- the MIT licence of the files.
 
 Selection, for each class M, L, T in turn (an object used in one class is
@@ -29,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from ._home import get_data_home
-from ._spex_metadata import parse_spectral_type, read_spectral_data
+from ._spex_metadata import _source_records, parse_spectral_type, read_spectral_data
 
 SEED = 2014
 N_PER_CLASS = 100
@@ -112,12 +115,13 @@ def make_sample(data_home, output=DEFAULT_OUTPUT):
     """
     library = Path(data_home) / "spex_prism"
     meta_path = library / "metadata" / "spectral_data.txt"
+    sources_path = library / "metadata" / "sources.csv"
     licence = library / "LICENSE.splat"
-    for needed in (meta_path, licence):
+    for needed in (meta_path, sources_path, licence):
         if not needed.is_file():
             raise FileNotFoundError(
                 f"{needed} not found: --data-home must be a folder laid out like the "
-                "shared data (spex_prism/metadata/spectral_data.txt, "
+                "shared data (spex_prism/metadata/spectral_data.txt, sources.csv, "
                 "spex_prism/spectra/*.fits.gz, spex_prism/LICENSE.splat)."
             )
     raw = meta_path.read_bytes()
@@ -139,6 +143,16 @@ def make_sample(data_home, output=DEFAULT_OUTPUT):
     head = raw.splitlines()[0]
     table = eol.join([head] + [lines[i] for i in rows]) + eol
     (output / "spectral_data.txt").write_bytes(table)
+    wanted = {int(columns["SOURCE_KEY"][i]) for i in rows}
+    raw_sources = sources_path.read_bytes()
+    header, source_lines, records = _source_records(raw_sources, sources_path)
+    at = header.index("SOURCE_KEY")
+    kept = [line for line, record in zip(source_lines, records)
+            if record[at].strip().isdigit() and int(record[at]) in wanted]
+    sources_eol = b"\r\n" if b"\r\n" in raw_sources else b"\n"
+    (output / "sources.csv").write_bytes(
+        sources_eol.join([raw_sources.splitlines()[0]] + kept) + sources_eol
+    )
     shutil.copyfile(licence, output / "LICENSE.splat")
     return rows
 

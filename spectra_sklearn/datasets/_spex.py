@@ -15,7 +15,12 @@ from sklearn.utils._param_validation import Interval, validate_params
 from ._base import load_descr, make_frame
 from ._download import RemoteFile, RemoteFileNotFoundError, fetch_file
 from ._home import get_data_home
-from ._spex_metadata import parse_spectral_type, read_spectral_data
+from ._spex_metadata import (
+    join_sources,
+    parse_spectral_type,
+    read_sources,
+    read_spectral_data,
+)
 
 __all__ = ["QUALITY_FLAGS", "fetch_spex_prism", "load_spex_sample"]
 
@@ -27,6 +32,7 @@ BASE_URL = (
 )
 _FOLDER = "spex_prism"
 _METADATA = "spectral_data.txt"
+_SOURCES = "sources.csv"
 #: Values of ``QUALITY_FLAG`` in the library.
 QUALITY_FLAGS = ("OK", "POOR", "BG")
 _SAMPLE = ("data", "spex_sample")
@@ -34,6 +40,14 @@ _SAMPLE = ("data", "spex_sample")
 
 def _metadata_remote():
     return RemoteFile(BASE_URL + _METADATA, f"{_FOLDER}/metadata/{_METADATA}")
+
+
+def _sources_remote():
+    return RemoteFile(BASE_URL + _SOURCES, f"{_FOLDER}/metadata/{_SOURCES}")
+
+
+def _read_sources_file(path):
+    return read_sources(Path(path).read_bytes(), path)
 
 
 def _spectrum_remote(filename):
@@ -66,9 +80,19 @@ def _read_spectra(paths, n_jobs):
     return read_spectra([str(p) for p in paths], format="spex", n_jobs=n_jobs)
 
 
-def _bunch(columns, paths, n_jobs, *, descr, as_frame, return_X_y, caller):
-    """Read the spectra of the selected metadata rows and pack the Bunch."""
+def _bunch(columns, paths, n_jobs, *, sources, descr, as_frame, return_X_y, caller):
+    """Read the spectra of the selected metadata rows and pack the Bunch.
+
+    The catalogue columns of ``sources.csv`` (:data:`SOURCE_COLUMNS`) are
+    joined on ``SOURCE_KEY`` into the frame and, with ``MEDIAN_SNR``, into
+    each spectrum's ``meta`` (NaN where unknown).
+    """
     data = _read_spectra(paths, n_jobs)
+    catalogue = join_sources(columns["SOURCE_KEY"], sources)
+    for i, meta in enumerate(data.meta):
+        meta.update({name: float(values[i]) for name, values in catalogue.items()})
+        meta["MEDIAN_SNR"] = float(columns["MEDIAN_SNR"][i]) \
+            if "MEDIAN_SNR" in columns else float("nan")
     parts = [parse_spectral_type(t) for t in columns["SPEX_TYPE"]]
     target = np.array([p[0] for p in parts], dtype=str)
     if return_X_y:
@@ -83,6 +107,7 @@ def _bunch(columns, paths, n_jobs, *, descr, as_frame, return_X_y, caller):
             "spectral_index": np.array([p[3] for p in parts], dtype=np.float64),
             "type_uncertain": np.array([p[4] for p in parts], dtype=bool),
             "filename": [Path(p).name for p in paths],
+            **catalogue,
         },
         as_frame=as_frame,
         caller=caller,
@@ -128,7 +153,21 @@ _RETURNS = """
             ``spectral_class``, ``subtype`` (float within the class, L4.5 ->
             4.5), ``spectral_index`` (float, M0 = 0, L0 = 10, T0 = 20, so
             T9 = 29; NaN off the sequence), ``type_uncertain`` (bool, the type
-            had ``:`` marks) and ``filename``.
+            had ``:`` marks), ``filename``, then the catalogue columns of
+            the object from ``sources.csv`` joined on ``SOURCE_KEY``
+            (float, NaN when unknown): ``J_2MASS``, ``H_2MASS``,
+            ``KS_2MASS`` (2MASS magnitudes, Skrutskie et al. 2006) and
+            their ``_E`` errors, ``PARALLAX`` and ``PARALLAX_E`` (mas),
+            ``MU``, ``MU_E``, ``MU_RA``, ``MU_DEC`` (proper motion, mas/yr),
+            ``VTAN`` and ``VTAN_E`` (tangential velocity, km/s). These
+            catalogue columns and ``MEDIAN_SNR`` are also in each
+            spectrum's ``meta`` under the same names, for
+            :class:`~spectra_sklearn.preprocessing.MetadataFeatures`.
+            Missing values are the normal case (of the 2,010 default
+            spectra: J 99 %, proper motion 59 %, ``VTAN`` 23 %, parallax
+            13 % known). The columns derived from spectral types
+            (``OPT_TYPE``, ``NIR_TYPE``, ``DISTANCE_PHOT``, gravity
+            classes ...) are not joined: they would leak the label.
         filenames : ndarray of str of shape (n_spectra,)
             Path of each FITS file.
         DESCR : str
@@ -175,7 +214,8 @@ def fetch_spex_prism(
     (``quality='OK'``, typed only) 2,010 remain, M 1,038, L 784 and T 188,
     of 1,792 objects.
 
-    Needs ``spex_prism/metadata/spectral_data.txt`` and the
+    Needs ``spex_prism/metadata/spectral_data.txt``,
+    ``spex_prism/metadata/sources.csv`` and the
     ``spex_prism/spectra/*.fits.gz`` files of the selected rows in the data
     home; missing ones are downloaded from the SPLAT repository on GitHub
     (no checksum is published for them). Spectra without a metadata row are
@@ -255,6 +295,7 @@ def fetch_spex_prism(
     )
     meta_path = fetch_file(_metadata_remote(), home, **common)
     _, _, columns = read_spectral_data(meta_path.read_bytes(), meta_path)
+    sources = _read_sources_file(fetch_file(_sources_remote(), home, **common))
 
     keep = columns["DATA_FILE"] != ""
     if flags is not None:
@@ -307,6 +348,7 @@ def fetch_spex_prism(
         columns,
         paths,
         n_jobs,
+        sources=sources,
         descr=load_descr("spex_prism.rst"),
         as_frame=as_frame,
         return_X_y=return_X_y,
@@ -383,6 +425,7 @@ def load_spex_sample(*, n_jobs=None, return_X_y=False, as_frame=False):
             columns,
             paths,
             n_jobs,
+            sources=_read_sources_file(Path(folder) / _SOURCES),
             descr=load_descr("spex_sample.rst"),
             as_frame=as_frame,
             return_X_y=return_X_y,

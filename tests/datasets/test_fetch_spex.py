@@ -69,7 +69,7 @@ def test_spectra_are_near_infrared(spex):
 def test_frame_derived_columns(spex):
     frame = spex.frame
     assert frame.dtype.names[:3] == ("DATA_KEY", "SOURCE_KEY", "DATA_FILE")
-    assert len(frame.dtype.names) == 22 + 6
+    assert len(frame.dtype.names) == 22 + 6 + 14  # + the sources.csv catalogue columns
     assert np.array_equal(frame["SOURCE_KEY"], spex.groups)
     offsets = {"M": 0, "L": 10, "T": 20}
     for row in frame[:300]:
@@ -102,6 +102,9 @@ def _subset_home(shared_data, tmp_path, n_each=4):
     (home / "spex_prism" / "spectra").mkdir()
     (home / "spex_prism" / "metadata" / "spectral_data.txt").write_bytes(
         b"\r".join([lines[0], *chosen]) + b"\r"
+    )
+    (home / "spex_prism" / "metadata" / "sources.csv").symlink_to(
+        shared_data / "spex_prism" / "metadata" / "sources.csv"
     )
     for r in keep:
         name = r["DATA_FILE"] + ".gz"
@@ -177,3 +180,47 @@ def test_metadata_bytes_unchanged(shared_data, spex):
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     fetch_spex_prism(data_home=shared_data, quality="POOR", return_X_y=True)
     assert hashlib.sha256(path.read_bytes()).hexdigest() == digest
+
+
+CATALOGUE = ("J_2MASS", "J_2MASS_E", "H_2MASS", "H_2MASS_E", "KS_2MASS", "KS_2MASS_E",
+             "PARALLAX", "PARALLAX_E", "MU", "MU_E", "MU_RA", "MU_DEC", "VTAN", "VTAN_E")
+
+
+def _raw_sources(shared_data):
+    """sources.csv read independently of the package: SOURCE_KEY -> row."""
+    path = shared_data / "spex_prism" / "metadata" / "sources.csv"
+    with open(path, newline="", encoding="latin-1") as f:
+        return {int(r["SOURCE_KEY"]): r for r in csv.DictReader(f)}
+
+
+def _expected(row, name):
+    return float(row[name]) if row is not None and row[name].strip() else float("nan")
+
+
+def test_catalogue_columns_joined_on_source_key(spex, shared_data):
+    sources = _raw_sources(shared_data)
+    frame = spex.frame
+    for i in range(0, len(spex.data), 7):
+        row = sources.get(int(frame["SOURCE_KEY"][i]))
+        meta = spex.data[i].meta
+        for name in CATALOGUE:
+            expected = _expected(row, name)
+            np.testing.assert_equal(frame[name][i], expected)
+            np.testing.assert_equal(meta[name], expected)
+        np.testing.assert_equal(meta["MEDIAN_SNR"], frame["MEDIAN_SNR"][i])
+    # missing values are the normal case, as the issue measured on these spectra
+    known = {name: np.isfinite(frame[name]).mean() for name in CATALOGUE}
+    assert known["J_2MASS"] > 0.95
+    assert 0.5 < known["MU"] < 0.7 and 0.15 < known["VTAN"] < 0.3
+    assert 0.08 < known["PARALLAX"] < 0.2
+    # the columns derived from spectral types are not joined
+    for leaky in ("OPT_TYPE", "NIR_TYPE", "LIT_TYPE", "SIMBAD_SPT", "DISTANCE_PHOT",
+                  "GRAVITY_CLASS_NIR", "GRAVITY_CLASS_OPTICAL"):
+        assert leaky not in frame.dtype.names and leaky not in spex.data[0].meta
+
+
+def test_missing_sources_file_is_reported(shared_data, tmp_path):
+    home, _ = _subset_home(shared_data, tmp_path, n_each=1)
+    (home / "spex_prism" / "metadata" / "sources.csv").unlink()
+    with pytest.raises(FileNotFoundError, match="sources.csv"):
+        fetch_spex_prism(data_home=home, download_if_missing=False)

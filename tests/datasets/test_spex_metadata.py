@@ -6,7 +6,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from spectra_sklearn.datasets._spex_metadata import parse_spectral_type, read_spectral_data
+from spectra_sklearn.datasets._spex_metadata import (
+    SOURCE_COLUMNS,
+    join_sources,
+    parse_spectral_type,
+    read_sources,
+    read_spectral_data,
+)
 
 
 @given(
@@ -66,3 +72,33 @@ def test_read_spectral_data_bad_key_names_the_column():
         read_spectral_data(raw, "meta.txt")
     with pytest.raises(ValueError, match="empty"):
         read_spectral_data(b"\r\r", "meta.txt")
+
+
+def _sources_csv(*rows, header=("NAME", "SOURCE_KEY") + SOURCE_COLUMNS):
+    lines = [",".join(header)] + [",".join(r) for r in rows]
+    return ("\r\n".join(lines) + "\r\n").encode()
+
+
+def test_read_sources_and_join():
+    blank = [""] * len(SOURCE_COLUMNS)
+    j = ["15.5"] + [""] * (len(SOURCE_COLUMNS) - 1)
+    raw = _sources_csv(['"Gl 229, B"', "7", *j], ["x", "8", *blank])
+    table = read_sources(raw, "sources.csv")
+    assert sorted(table) == [7, 8]
+    joined = join_sources([8, 7, 99], table)
+    assert joined["J_2MASS"][1] == 15.5
+    assert math.isnan(joined["J_2MASS"][0]) and math.isnan(joined["J_2MASS"][2])
+    assert all(math.isnan(joined[c][2]) for c in SOURCE_COLUMNS)
+
+
+@pytest.mark.parametrize("raw, match", [
+    (_sources_csv(header=("NAME", "SOURCE_KEY")), r"lacks the column\(s\) \['J_2MASS'"),
+    (_sources_csv(["a", "x"] + [""] * 14), "line 2: SOURCE_KEY 'x' is not an integer"),
+    (_sources_csv(["a", "1"] + ["abc"] + [""] * 13), "line 2: column J_2MASS holds 'abc'"),
+    (_sources_csv(["a", "1"]), "line 2: 2 comma-separated fields, expected 16"),
+    (_sources_csv(["a", "1"] + [""] * 14, ["b", "1"] + [""] * 14), "SOURCE_KEY 1 is repeated"),
+    (b"", "is empty"),
+])
+def test_read_sources_errors_name_the_line(raw, match):
+    with pytest.raises(ValueError, match=match):
+        read_sources(raw, "sources.csv")

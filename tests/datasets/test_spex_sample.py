@@ -71,8 +71,20 @@ def test_sample_script_is_deterministic(shared_data, tmp_path):
     assert len(rows) == 300
     made = sorted(p.name for p in (tmp_path / "out" / "spectra").iterdir())
     assert made == sorted(p.name for p in (SAMPLE / "spectra").iterdir())
-    for name in ("spectral_data.txt", "LICENSE.splat"):
+    for name in ("spectral_data.txt", "sources.csv", "LICENSE.splat"):
         assert filecmp.cmp(tmp_path / "out" / name, SAMPLE / name, shallow=False)
+
+
+def test_sample_sources_are_library_lines_of_its_objects(sample, shared_data):
+    original = (shared_data / "spex_prism" / "metadata" / "sources.csv").read_bytes()
+    embedded = (SAMPLE / "sources.csv").read_bytes()
+    original_lines, embedded_lines = original.split(b"\r\n"), embedded.split(b"\r\n")
+    assert embedded_lines[0] == original_lines[0] and embedded_lines[-1] == b""
+    assert set(embedded_lines[1:-1]) <= set(original_lines[1:])
+    keys = {int(line.split(b",")[4]) for line in embedded_lines[1:-1]}
+    assert keys == set(sample.groups.tolist())  # one line per object of the sample
+    assert np.isfinite(sample.frame["J_2MASS"]).mean() > 0.95
+    assert all("PARALLAX" in m and "MEDIAN_SNR" in m for m in sample.data.meta)
 
 
 def test_same_fields_as_fetch_spex_prism(sample):

@@ -192,3 +192,72 @@ def test_union_layout_and_parameters():
     assert not np.isnan(pipe.fit_transform(batch)).any()
     with pytest.raises(TypeError, match="MetadataFeatures instance"):
         make_flux_metadata_union(SimpleImputer())
+
+
+@pytest.fixture(scope="module")
+def spex_sample():
+    from spectra_sklearn.datasets import load_spex_sample
+
+    return load_spex_sample()
+
+
+def _fusion_input_pipeline(metadata):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    from spectra_sklearn.preprocessing import FluxScaler, SpectralResampler
+
+    return make_pipeline(
+        SpectralResampler(wavelength_grid=np.linspace(0.9, 2.4, 40)),
+        FluxScaler(),
+        make_flux_metadata_union(metadata),
+        SimpleImputer(),
+        StandardScaler(),
+        LogisticRegression(max_iter=2000),
+    )
+
+
+def test_pipeline_on_the_spex_sample_cross_val_grid_search_clone(spex_sample):
+    from sklearn.model_selection import GridSearchCV, GroupKFold, cross_val_score
+
+    metadata = MetadataFeatures(["J_2MASS", "H_2MASS", "KS_2MASS", "PARALLAX"],
+                                colours=["J_2MASS-KS_2MASS"],
+                                absolute_magnitudes=["J_2MASS"])
+    pipe = _fusion_input_pipeline(metadata)
+    X, y, groups = spex_sample.data, spex_sample.target_class, spex_sample.groups
+    cv = GroupKFold(n_splits=3)
+    scores = cross_val_score(clone(pipe), X, y, groups=groups, cv=cv)
+    assert scores.mean() > 0.9  # flux + catalogue columns type the letter class
+
+    fitted = clone(pipe).fit(X, y)
+    union = fitted[2]
+    names = union.get_feature_names_out().tolist()
+    assert names[:2] == ["flux__0.9", "flux__0.938462"]
+    assert names[40:] == [
+        "metadata__J_2MASS", "metadata__H_2MASS", "metadata__KS_2MASS",
+        "metadata__PARALLAX", "metadata__J_2MASS-KS_2MASS", "metadata__abs_J_2MASS",
+        "metadata__missingindicator_J_2MASS", "metadata__missingindicator_H_2MASS",
+        "metadata__missingindicator_KS_2MASS", "metadata__missingindicator_PARALLAX",
+        "metadata__missingindicator_J_2MASS-KS_2MASS",
+        "metadata__missingindicator_abs_J_2MASS",
+    ]
+    table = union.transform(fitted[:2].transform(X))[:, 40:]
+    j = np.array([m["J_2MASS"] for m in X.meta])
+    np.testing.assert_array_equal(table[:, 0], j)  # rows aligned with the spectra
+    np.testing.assert_array_equal(table[:, 6], np.isnan(j))
+
+    # the catalogue columns alone: the J - Ks colour separates M, L and T dwarfs
+    colour_only = make_pipeline(
+        MetadataFeatures([], colours=["J_2MASS-KS_2MASS"]), SimpleImputer(),
+        clone(pipe[-1]),
+    )
+    assert cross_val_score(colour_only, X, y, groups=groups, cv=cv).mean() > 0.6
+
+    search = GridSearchCV(
+        clone(pipe),
+        {"featureunion__metadata__keys": [["J_2MASS"], ["J_2MASS", "PARALLAX"]]},
+        cv=cv,
+    ).fit(X, y, groups=groups)
+    assert search.best_params_["featureunion__metadata__keys"] in (
+        ["J_2MASS"], ["J_2MASS", "PARALLAX"])
+    assert search.predict(X[:5]).shape == (5,)
