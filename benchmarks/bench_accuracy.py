@@ -30,7 +30,8 @@ Evaluations (``--tasks``, default all):
   from the spectrum and catalogue columns of ``sources.csv``, for each of
   ``--models`` (catalogue-only gradient boosting, spectrum-only CNN and
   BiLSTM, fused CNN and BiLSTM, with their branch heads) and each of
-  ``--seeds``; see ``fusion_tasks.py``. One command::
+  ``--seeds``; ``--params`` go to the CNN trunk of the spectrum-only and
+  the fused CNN models; see ``fusion_tasks.py``. One command::
 
       python benchmarks/bench_accuracy.py --tasks spex-fusion,spex-fusion-subtype,spex-fusion-gravity
 
@@ -313,7 +314,8 @@ def main(argv=None):
                 task, home, _preprocess, models=args.models.split(","),
                 seeds=[int(v) for v in args.seeds.split(",")],
                 max_epochs=args.max_epochs, n_splits=args.n_splits,
-                cv_seed=args.cv_seed, save_predictions=args.save_predictions)
+                cv_seed=args.cv_seed, save_predictions=args.save_predictions,
+                cnn_params=params)
             continue
         start = time.perf_counter()
         X, y, groups, stratify, kind = load_task(task, home, spex_grid=spex_grid)

@@ -119,8 +119,12 @@ def load_fusion_task(task, home, preprocess):
     return X, letters, groups, letters, "classification", n_pixels
 
 
-def make_fusion_model(kind, name, n_pixels, *, max_epochs, random_state):
-    """The model ``name`` on X = [flux | catalogue], selecting its columns."""
+def make_fusion_model(kind, name, n_pixels, *, max_epochs, random_state, cnn_params=None):
+    """The model ``name`` on X = [flux | catalogue], selecting its columns.
+
+    ``cnn_params`` (e.g. ``{'n_filters': 8}``) go to the CNN trunk of both the
+    spectrum-only CNN and the fused CNN model, so they stay comparable.
+    """
     from sklearn.compose import ColumnTransformer
     from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
     from sklearn.pipeline import make_pipeline
@@ -143,7 +147,8 @@ def make_fusion_model(kind, name, n_pixels, *, max_epochs, random_state):
                  else HistGradientBoostingClassifier(class_weight="balanced",
                                                      random_state=random_state))
         return make_pipeline(columns("catalogue"), model)
-    common = dict(max_epochs=max_epochs, shift_augmentation=1.0, random_state=random_state)
+    common = dict(max_epochs=max_epochs, shift_augmentation=1.0, random_state=random_state,
+                  **(cnn_params if name in ("cnn", "fusion") else {}))
     if name == "cnn":
         model = (SpectrumCNNRegressor(loss="log_loss", **common) if regression
                  else SpectrumCNNClassifier(class_weight="balanced", **common))
@@ -227,47 +232,49 @@ FUSION_TARGETS = {
 
 
 def run_fusion_task(task, home, preprocess, *, models, seeds, max_epochs, n_splits,
-                    cv_seed, save_predictions=None):
-    """Cross-validate every model with every seed; return table rows."""
+                    cv_seed, save_predictions=None, cnn_params=None):
+    """Cross-validate every model with every seed; return table rows.
+
+    Seed by seed (all models with seed 0, then with seed 1...), printing the
+    running mean ± std after each, so an interrupted run still reports.
+    """
     import time
 
     X, y, groups, stratify, kind, n_pixels = load_fusion_task(task, home, preprocess)
     known = np.isfinite(X[:, n_pixels:]).mean(axis=0)
     print(f"{task}: {len(y)} spectra; catalogue columns present: " + ", ".join(
         f"{c} {p:.0%}" for c, p in zip(CATALOGUE_FEATURES, known)), flush=True)
-    rows = []
-    for name in models:
-        if name == "rnn" and kind == "regression":
-            print(f"{task} rnn: skipped (no BiLSTM regressor; see the spectrum head "
-                  "of fusion-lstm)", flush=True)
-            continue
-        start = time.perf_counter()
-        per_seed = {}  # (branch, metric) -> [mean over folds, per seed]
-        pooled = {}
-        for seed in seeds:
+    if kind == "regression" and "rnn" in models:
+        print(f"{task} rnn: skipped (no BiLSTM regressor; see the spectrum head "
+              "of fusion-lstm)", flush=True)
+        models = [m for m in models if m != "rnn"]
+    per_seed = {}  # (model label, metric) -> [mean over folds, one per seed]
+    seconds = {}
+    for seed in seeds:
+        for name in models:
+            start = time.perf_counter()
             model = make_fusion_model(kind, name, n_pixels, max_epochs=max_epochs,
-                                      random_state=seed)
+                                      random_state=seed, cnn_params=cnn_params)
             predictions, folds = cross_validate_branches(
                 model, X, y, groups, stratify, kind=kind, n_splits=n_splits, seed=cv_seed)
+            seconds[name] = seconds.get(name, 0.0) + time.perf_counter() - start
             for branch, y_pred in predictions.items():
+                label = name if branch in ("model", "fused") else f"{name} ({branch} head)"
                 if save_predictions:
                     np.savez(f"{save_predictions}{task}-{name}-{branch}-seed{seed}.npz",
-                             y=y, y_pred=y_pred, groups=groups)
-                pooled.setdefault(branch, []).append(y_pred)
+                             y=y, y_pred=y_pred, groups=groups, stratify=stratify)
                 for metric, values in fusion_scores(task, y, y_pred, folds):
-                    per_seed.setdefault((branch, metric), []).append(np.mean(values))
-        seconds = time.perf_counter() - start
-        for (branch, metric), values in per_seed.items():
-            label = name if branch in ("model", "fused") else f"{name} ({branch} head)"
-            rows.append([task, label, metric, float(np.mean(values)),
-                         float(np.std(values)), len(values),
-                         FUSION_TARGETS.get((task, metric), "-"), seconds])
-            print(f"{task} {label}: {metric} {np.mean(values):.3f} ± {np.std(values):.3f} "
-                  f"over {len(values)} seeds ({seconds:.0f} s)", flush=True)
-        for branch, preds in pooled.items():
-            label = name if branch in ("model", "fused") else f"{name} ({branch} head)"
-            seed0 = preds[0]
-            print(f"{task} {label}, seed {seeds[0]}: " + "; ".join(
-                f"{k} {v}" for k, v in breakdown(task, y, seed0, stratify).items()),
-                flush=True)
+                    scores = per_seed.setdefault((label, metric), [])
+                    scores.append(np.mean(values))
+                    print(f"{task} {label} seed {seed}: {metric} {np.mean(values):.3f} "
+                          f"(running {np.mean(scores):.3f} ± {np.std(scores):.3f} over "
+                          f"{len(scores)} seeds)", flush=True)
+                print(f"{task} {label} seed {seed}: " + "; ".join(
+                    f"{k} {v}" for k, v in breakdown(task, y, y_pred, stratify).items()),
+                    flush=True)
+    rows = []
+    for (label, metric), values in per_seed.items():
+        name = label.split(" ")[0]
+        rows.append([task, label, metric, float(np.mean(values)), float(np.std(values)),
+                     len(values), FUSION_TARGETS.get((task, metric), "-"), seconds[name]])
     return rows
