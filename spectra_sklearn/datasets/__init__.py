@@ -18,6 +18,8 @@
   Plane and Bulge AOR sets (Ruffle et al. 2015, Jones et al. 2017);
 - :func:`fetch_iso_sws` -- ISO SWS atlas spectra with the Kraemer et al.
   (2002) classes;
+- :func:`fetch_galaxy_zoo1` -- 5,331 SDSS galaxy colour images with their
+  Galaxy Zoo 1 morphology (Lintott et al. 2008, 2011);
 - :func:`get_data_home` -- where the fetchers read and download the files
   (``data_home=`` > ``SPECTRA_SKLEARN_DATA`` > ``~/spectra_sklearn_data``).
 """
@@ -31,6 +33,13 @@ from ._cassis import (
     fetch_spitzer_irs_sets,
 )
 from ._download import ChecksumError, DownloadError, RemoteFileNotFoundError
+from ._galaxy_zoo import (
+    GALAXY_ZOO1_3CLASSES,
+    GALAXY_ZOO1_CLASSES,
+    GALAXY_ZOO1_MIRROR_PAIRS,
+    GALAXY_ZOO1_TO_3CLASS,
+    fetch_galaxy_zoo1,
+)
 from ._home import get_data_home
 from ._iso_sws import KRAEMER_GROUPS, fetch_iso_sws
 from ._miles import fetch_miles
@@ -44,6 +53,10 @@ __all__ = [
     "BUS_MAIN_GROUPS",
     "ChecksumError",
     "DownloadError",
+    "GALAXY_ZOO1_3CLASSES",
+    "GALAXY_ZOO1_CLASSES",
+    "GALAXY_ZOO1_MIRROR_PAIRS",
+    "GALAXY_ZOO1_TO_3CLASS",
     "KRAEMER_GROUPS",
     "RemoteFileNotFoundError",
     "SPITZER_IRS_COARSE_CLASSES",
@@ -51,6 +64,7 @@ __all__ = [
     "SPITZER_IRS_SETS",
     "fetch_cassis",
     "fetch_demeo2009",
+    "fetch_galaxy_zoo1",
     "fetch_iso_sws",
     "fetch_mahlke2022",
     "fetch_miles",
