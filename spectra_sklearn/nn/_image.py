@@ -39,6 +39,12 @@ _BACKBONE = "backbone.*"
 
 def _image_pixels(X):
     """The 4-D pixel array of ``X`` (an image batch or an array), else None."""
+    if getattr(X, "common_shape", True) is False:
+        raise ValueError(
+            f"ImageCNNClassifier needs images of one shape; these {len(X)} images have "
+            "different shapes. Put spectra_sklearn.images.CenterCrop or ImageResizer "
+            "before it."
+        )
     pixels = getattr(X, "pixels", None)
     if pixels is not None:
         return pixels
@@ -249,7 +255,8 @@ class ImageCNNClassifier(ClassifierMixin, BaseSpectrumNetClassifier):
     classes_ : ndarray of shape (n_classes,)
         Class labels.
     image_shape_ : tuple of int
-        ``(n_bands, height, width)`` of the training images.
+        ``(n_bands, height, width)`` of the training images (a list after
+        :func:`~spectra_sklearn.nn.load`, which stores JSON).
     n_features_in_ : int
         ``n_bands * height * width``.
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -565,4 +572,5 @@ class ImageCNNClassifier(ClassifierMixin, BaseSpectrumNetClassifier):
         y_pred : ndarray of shape (n_images,)
             Labels from ``classes_``.
         """
+        check_is_fitted(self)
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
