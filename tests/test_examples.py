@@ -152,6 +152,21 @@ def test_spex_mlt_example(tmp_path):
     assert re.search(r"accuracy: \S+ ± \S+ \(3 folds, split by object\)", result.stdout)
 
 
+def test_spex_fusion_example(shared_data, tmp_path):
+    needs(shared_data, "spex_prism")
+    out = tmp_path / "out"
+    result = run_example("plot_spex_fusion.py", out, shared_data)
+    check_run(result, out, ["spex_fusion_scores.png"])
+    # the catalogue columns alone (absolute magnitudes, proper motion) are well
+    # above the 1/3 macro-F1 of guessing among the three gravity classes
+    assert table_score(result.stdout, "catalogue", "only", "(gradient", "boosting)") > 0.45
+    rows = results_rows(out, "spex_fusion")
+    assert {r["model"] for r in rows} >= {
+        "fused (CNN + MLP, attention)", "fused model, spectrum head",
+        "fused model, tabular head", "spectrum only (CNN)"}
+    assert re.search(r"fits\.gz\s+(FLD|INT|VL)-G\s+(FLD|INT|VL)-G", result.stdout)
+
+
 def test_examples_keep_existing_outputs_without_force(shared_data, tmp_path):
     out = tmp_path / "out"
     out.mkdir()
