@@ -13,12 +13,16 @@
 - :class:`FluxScaler` -- per-spectrum median, L2, max, min-max or standard scaling;
 - :class:`MaskedPixelInterpolator` -- fill masked pixels from good neighbours;
 - :class:`SpectrumSmoother` -- Gaussian or Savitzky-Golay smoothing;
+- :class:`BaseSpectrumTransformer` -- the base every step above derives from
+  (validate, then one hook per group of spectra sharing a grid): subclass it
+  to write a new step;
 - :class:`MetadataFeatures` -- catalogue columns of each spectrum's metadata
   (magnitudes, colours, absolute magnitudes, redshift) as tabular features;
   :class:`FluxPixels` and :func:`make_flux_metadata_union` put the flux and
   those columns side by side in one array.
 """
 
+from ._base import BaseSpectrumTransformer
 from ._air_vacuum import AirToVacuum, VacuumToAir, air_to_vacuum, vacuum_to_air
 from ._continuum import ContinuumNormalizer, UndeterminedContinuumWarning
 from ._continuum_regions import TELLURIC_BANDS_NIR
@@ -46,3 +50,4 @@ __all__ += [
     "vacuum_to_air",
 ]
 __all__ += ["FluxPixels", "MetadataFeatures", "make_flux_metadata_union"]
+__all__ += ["BaseSpectrumTransformer"]

@@ -5,7 +5,7 @@ from astropy import units as u
 from sklearn.base import OneToOneFeatureMixin
 
 from ._inputs import convert_wavelength
-from ._steps_common import SpectrumStep, spectrum_label
+from ._base import spectrum_label, BaseSpectrumTransformer
 
 __all__ = ["air_to_vacuum", "vacuum_to_air", "AirToVacuum", "VacuumToAir"]
 
@@ -177,7 +177,7 @@ def air_to_vacuum(wavelength, unit=None):
     return _back(np.where(convert, vacuum, angstrom), unit, quantity, name)
 
 
-class _MediumConverter(OneToOneFeatureMixin, SpectrumStep):
+class _MediumConverter(OneToOneFeatureMixin, BaseSpectrumTransformer):
     """Shared implementation of AirToVacuum and VacuumToAir (private)."""
 
     _array_identity = True

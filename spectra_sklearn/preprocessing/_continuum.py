@@ -5,12 +5,11 @@ from numbers import Integral, Real
 
 import numpy as np
 from astropy import units as u
-from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, _fit_context
+from sklearn.base import OneToOneFeatureMixin
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted
 
-from .._batch import SpectrumBatch
-from .._spectrum import Spectrum, _as_unit
+from .._spectrum import _as_unit
+from ._base import BaseSpectrumTransformer
 from ._continuum_envelope import convex_hull_continuum, running_percentile_continuum
 from ._continuum_fit import (
     polynomial_continuum,
@@ -19,12 +18,7 @@ from ._continuum_fit import (
     window_continuum,
 )
 from ._continuum_regions import as_regions, check_wavelength_unit, region_mask
-from ._inputs import (
-    convert_wavelength,
-    float_dtype,
-    read_spectra_input,
-    unit_scale,
-)
+from ._inputs import convert_wavelength, unit_scale
 
 __all__ = ["ContinuumNormalizer", "UndeterminedContinuumWarning"]
 
@@ -40,7 +34,7 @@ class UndeterminedContinuumWarning(UserWarning):
     """
 
 
-class ContinuumNormalizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+class ContinuumNormalizer(OneToOneFeatureMixin, BaseSpectrumTransformer):
     """Normalise every spectrum by its own continuum.
 
     Stateless: each spectrum's continuum is estimated from that spectrum
@@ -274,36 +268,10 @@ class ContinuumNormalizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator)
         self.wavelength_unit = wavelength_unit
         self.mode = mode
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
-        """Validate the parameters (and record ``n_features_in_`` for arrays).
-
-        Parameters
-        ----------
-        X : SpectrumBatch, Spectrum, list of Spectrum, or array-like of shape (n_spectra, n_pixels)
-            Spectra (arrays: flux on the pixel grid).
-        y : None
-            Ignored.
-
-        Returns
-        -------
-        self : ContinuumNormalizer
-
-        Raises
-        ------
-        ValueError
-            If ``method='window'`` without a valid ``window``,
-            ``method='running_percentile'`` without ``window_width``,
-            ``exclude`` is not ``(lo, hi)`` pairs, or ``wavelength_unit``
-            cannot be parsed.
-        """
+    def _check_params(self):
+        # fit and transform: a window for method='window', a width for
+        # 'running_percentile', (lo, hi) pairs for exclude, a parsable unit.
         self._wavelength_parameters()
-        read_spectra_input(self, X, reset=True)
-        return self
-
-    def __sklearn_is_fitted__(self):
-        # Stateless: nothing is learnt, transform works without fit.
-        return True
 
     def transform(self, X):
         """Divide (or subtract) each spectrum's continuum.
@@ -333,7 +301,7 @@ class ContinuumNormalizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator)
             When the continuum of some spectra cannot be determined (they
             come out all-NaN and masked).
         """
-        return self._apply(X, normalise=True)
+        return self._normalise(X, normalise=True)
 
     def continuum(self, X):
         """The continuum that :meth:`transform` divides out (or subtracts).
@@ -361,46 +329,27 @@ class ContinuumNormalizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator)
         UndeterminedContinuumWarning
             As :meth:`transform`.
         """
-        return self._apply(X, normalise=False)
+        return self._normalise(X, normalise=False)
 
     # -- implementation -----------------------------------------------------
 
-    def _apply(self, X, *, normalise):
-        check_is_fitted(self)
-        self._validate_params()
+    def _normalise(self, X, *, normalise):
+        """The base's dispatch with the continuum hook; warns once for all groups."""
         params = self._wavelength_parameters()
-        batch, from_array = read_spectra_input(self, X, reset=False)
-        dtype = float_dtype(batch)
-        units = self._flux_units(batch.flux_units) if normalise else list(batch.flux_units)
-        if batch.on_common_grid:
+        determined = []
+
+        def hook(group):
             flux, ivar, mask, ok = self._process(
-                batch.wavelength, batch.wavelength_unit,
-                np.asarray(batch.flux, dtype=np.float64),
-                np.asarray(batch.ivar, dtype=np.float64),
-                batch.mask, params, normalise,
+                group.wavelength, group.wavelength_unit, group.flux, group.ivar,
+                group.mask, params, normalise,
             )
-            self._warn_undetermined(ok)
-            flux = flux.astype(dtype, copy=False)
-            if from_array:
-                return flux
-            return SpectrumBatch.from_arrays(
-                batch.wavelength, flux, ivar.astype(dtype, copy=False), mask,
-                wavelength_unit=batch.wavelength_unit, flux_unit=units, meta=batch.meta,
-            )
-        spectra = []
-        oks = []
-        for s, funit in zip(batch.spectra, units):
-            flux, ivar, mask, ok = self._process(
-                s.wavelength, s.wavelength_unit, s.flux[None, :], s.ivar[None, :],
-                s.mask[None, :], params, normalise,
-            )
-            oks.append(ok[0])
-            spectra.append(Spectrum(
-                s.wavelength, flux[0], ivar[0], mask[0],
-                wavelength_unit=s.wavelength_unit, flux_unit=funit, meta=s.meta,
-            ))
-        self._warn_undetermined(np.array(oks, dtype=bool))
-        return SpectrumBatch(spectra)
+            determined.append(ok)
+            units = self._flux_units(group.flux_units) if normalise else group.flux_units
+            return group.replace(flux=flux, ivar=ivar, mask=mask, flux_units=units)
+
+        out = self._apply(X, hook)
+        self._warn_undetermined(np.concatenate(determined))
+        return out
 
     def _flux_units(self, units):
         if self.mode == "divide":
@@ -556,10 +505,3 @@ class ContinuumNormalizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator)
             UndeterminedContinuumWarning,
             stacklevel=4,
         )
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.requires_fit = False
-        tags.input_tags.allow_nan = True
-        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
-        return tags

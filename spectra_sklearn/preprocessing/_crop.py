@@ -8,12 +8,12 @@ from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
 from .._spectrum import _as_unit
 from ._inputs import convert_wavelength
-from ._steps_common import SpectrumStep, spectrum_label
+from ._base import spectrum_label, BaseSpectrumTransformer
 
 __all__ = ["WavelengthCropper"]
 
 
-class WavelengthCropper(SpectrumStep):
+class WavelengthCropper(BaseSpectrumTransformer):
     """Keep the pixels whose wavelength lies in ``[wavelength_min, wavelength_max]``.
 
     Pixels are kept whole (no interpolation): a pixel is kept when its

@@ -7,7 +7,7 @@ from astropy import units as u
 from sklearn.base import OneToOneFeatureMixin
 from sklearn.utils._param_validation import StrOptions
 
-from ._steps_common import SpectrumStep
+from ._base import BaseSpectrumTransformer
 
 __all__ = ["FluxScaler"]
 
@@ -41,7 +41,7 @@ def flux_scale(flux, valid, method):
     return offset, scale
 
 
-class FluxScaler(OneToOneFeatureMixin, SpectrumStep):
+class FluxScaler(OneToOneFeatureMixin, BaseSpectrumTransformer):
     """Scale the flux of each spectrum on its own.
 
     ``flux_out = (flux - offset) / scale`` with ``offset`` and ``scale``

@@ -4,7 +4,7 @@ import numpy as np
 from sklearn.base import OneToOneFeatureMixin
 from sklearn.utils._param_validation import StrOptions
 
-from ._steps_common import SpectrumStep
+from ._base import BaseSpectrumTransformer
 
 __all__ = ["MaskedPixelInterpolator", "fill_masked"]
 
@@ -44,7 +44,7 @@ def fill_masked(wavelength, flux, bad):
     return np.where(good, flux, value)
 
 
-class MaskedPixelInterpolator(OneToOneFeatureMixin, SpectrumStep):
+class MaskedPixelInterpolator(OneToOneFeatureMixin, BaseSpectrumTransformer):
     """Fill masked and non-finite pixels by interpolating along wavelength.
 
     Each bad pixel (masked, or with non-finite flux) gets the value of the

@@ -23,7 +23,7 @@ from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, v
 from .._batch import as_spectrum_batch
 from .._spectrum import Spectrum
 from ._inputs import is_spectra
-from ._steps_common import spectrum_label
+from ._base import spectrum_label
 
 __all__ = ["FluxPixels", "MetadataFeatures", "make_flux_metadata_union"]
 
@@ -517,7 +517,7 @@ class FluxPixels(TransformerMixin, BaseEstimator):
             raise ValueError(
                 f"FluxPixels needs spectra on one common wavelength grid; got a ragged "
                 f"batch of {len(batch)} spectra on their own grids. Put a "
-                "SpectralResampler(wavelength=...) step before it."
+                "SpectralResampler(wavelength_grid=...) step before it."
             )
         return batch
 
@@ -594,7 +594,7 @@ class FluxPixels(TransformerMixin, BaseEstimator):
                 f"FluxPixels was fitted on a grid of {self.wavelength_.size} pixels "
                 f"({self.wavelength_unit_}); transform got {batch.wavelength.size} "
                 f"pixels ({batch.wavelength_unit}) on another grid. Resample both to "
-                "the same grid (SpectralResampler with a fixed wavelength=)."
+                "the same grid (SpectralResampler with a fixed wavelength_grid=)."
             )
         flux = np.asarray(batch)
         return flux.astype(np.float64) if flux.dtype not in (np.float32, np.float64) \

@@ -45,13 +45,20 @@ def bin_edges(wavelength):
     Returns
     -------
     edges : ndarray of shape (n + 1,)
+
+    Notes
+    -----
+    The one pixel-edge computation of the package: the compiled kernels call
+    :func:`~._resample_numba.grid_edges` (which also opens bins at gaps)
+    directly, and this is the same function without gaps.
     """
-    w = np.asarray(wavelength, dtype=np.float64)
-    edges = np.empty(w.shape[0] + 1)
-    edges[0] = w[0] - (w[1] - w[0]) / 2
-    edges[-1] = w[-1] + (w[-1] - w[-2]) / 2
-    edges[1:-1] = (w[1:] + w[:-1]) / 2
-    return edges
+    from ._resample_numba import grid_edges
+
+    w = np.ascontiguousarray(wavelength, dtype=np.float64)
+    n = w.shape[0]
+    left, right = np.empty(n), np.empty(n)
+    grid_edges(w, 0.0, left, right, np.empty(max(n - 1, 0), dtype=bool))
+    return np.append(left, right[-1])
 
 
 class Chunk:

@@ -9,7 +9,8 @@ from sklearn.utils._param_validation import Interval
 
 from .._spectrum import _as_unit
 from ._inputs import convert_wavelength
-from ._steps_common import FWHM_PER_SIGMA, SpectrumStep, gaussian_matrix, spectrum_label
+from ._base import spectrum_label, BaseSpectrumTransformer
+from ._line_spread import FWHM_PER_SIGMA, gaussian_matrix
 
 __all__ = ["ResolutionDegrader"]
 
@@ -50,7 +51,7 @@ def masked_convolution(matrix, flux, ivar, mask):
     return out, out_ivar, out_mask
 
 
-class ResolutionDegrader(OneToOneFeatureMixin, SpectrumStep):
+class ResolutionDegrader(OneToOneFeatureMixin, BaseSpectrumTransformer):
     """Degrade spectra to a common, lower spectral resolution.
 
     Each spectrum is convolved with a Gaussian whose FWHM at wavelength

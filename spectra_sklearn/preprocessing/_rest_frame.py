@@ -6,12 +6,12 @@ import numpy as np
 from sklearn.base import OneToOneFeatureMixin
 from sklearn.utils._param_validation import Interval
 
-from ._steps_common import SpectrumStep, spectrum_label
+from ._base import spectrum_label, BaseSpectrumTransformer
 
 __all__ = ["RestFrameShifter"]
 
 
-class RestFrameShifter(OneToOneFeatureMixin, SpectrumStep):
+class RestFrameShifter(OneToOneFeatureMixin, BaseSpectrumTransformer):
     """Shift spectra to the rest frame: ``lambda_rest = lambda_obs / (1 + z)``.
 
     The redshift ``z`` of each spectrum is read from ``meta[redshift_key]``

@@ -9,7 +9,7 @@ from sklearn.base import OneToOneFeatureMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._mask_interpolation import fill_masked
-from ._steps_common import SpectrumStep
+from ._base import BaseSpectrumTransformer
 
 __all__ = ["SpectrumSmoother"]
 
@@ -104,7 +104,7 @@ def _savgol(wavelength, flux, ivar, mask, window_length, polyorder):
     return out, out_ivar, mask | ~np.isfinite(out)
 
 
-class SpectrumSmoother(OneToOneFeatureMixin, SpectrumStep):
+class SpectrumSmoother(OneToOneFeatureMixin, BaseSpectrumTransformer):
     """Smooth each spectrum along its pixels (Gaussian or Savitzky-Golay).
 
     ``'gaussian'``: convolution with a Gaussian of standard deviation

@@ -1,18 +1,20 @@
-"""Machinery shared by the per-spectrum preprocessing steps.
+"""The base of every spectrum transformer: validate, then a hook on each group.
 
-Every step here is stateless (each spectrum is transformed on its own, like
-scikit-learn's :class:`~sklearn.preprocessing.Normalizer`). A step implements
-``_transform_group(group)`` on a :class:`Group`: the spectra of one wavelength
-grid as 2-D float64 arrays. :class:`SpectrumStep` feeds it the whole batch at
-once when the spectra share a grid, one spectrum at a time when they do not,
-and reassembles the result as the input came: a plain array for an array, a
-:class:`~spectra_sklearn.SpectrumBatch` otherwise.
+:class:`BaseSpectrumTransformer` is the one pattern the preprocessing steps
+follow. A step implements ``_transform_group(group)`` on a :class:`Group`: the
+spectra of one wavelength grid as 2-D float64 arrays. The base validates the
+parameters and the input, feeds the hook the whole batch at once when the
+spectra share a grid (one spectrum at a time when they do not), and
+reassembles the result as the input came: a plain array for an array, a
+:class:`~spectra_sklearn.SpectrumBatch` otherwise, carrying inverse variance,
+mask, flux units and metadata along. A step with a second public method on
+the same machinery (``ContinuumNormalizer.continuum``) passes another hook to
+:meth:`BaseSpectrumTransformer._apply`.
 """
 
 from dataclasses import dataclass, replace
 
 import numpy as np
-from scipy import sparse
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils.validation import check_is_fitted
 
@@ -20,17 +22,7 @@ from .._batch import SpectrumBatch
 from .._spectrum import Spectrum
 from ._inputs import float_dtype, read_spectra_input
 
-__all__ = [
-    "Group",
-    "SpectrumStep",
-    "FWHM_PER_SIGMA",
-    "gaussian_matrix",
-    "pixel_edges",
-    "spectrum_label",
-]
-
-#: FWHM of a Gaussian in units of its standard deviation, 2 sqrt(2 ln 2).
-FWHM_PER_SIGMA = 2.0 * np.sqrt(2.0 * np.log(2.0))
+__all__ = ["Group", "BaseSpectrumTransformer", "spectrum_label"]
 
 
 @dataclass
@@ -62,13 +54,30 @@ def spectrum_label(meta, row):
     return f"spectrum {row}" + (f" ({source!r})" if source else "")
 
 
-class SpectrumStep(TransformerMixin, BaseEstimator):
-    """Base of the stateless per-spectrum steps (private).
+class BaseSpectrumTransformer(TransformerMixin, BaseEstimator):
+    """Base of the stateless per-spectrum transformers.
 
-    Subclasses define ``_transform_group`` and may define ``_check_params``
-    (checks across parameters, run in ``fit`` and ``transform``). Class
-    attribute ``_array_identity``: plain arrays (no wavelengths, no metadata)
-    are returned unchanged, after validation.
+    Writing a transformer: store the parameters in ``__init__`` and declare
+    them in ``_parameter_constraints``; implement ``_transform_group(group)``
+    (return ``group.replace(flux=..., ivar=..., mask=...)``; a new
+    ``wavelength`` of shape ``(n_pixels_out,)`` or ``(n_spectra,
+    n_pixels_out)`` changes the grid); optionally ``_check_params`` (checks
+    across parameters, run in ``fit`` and ``transform``). Class attribute
+    ``_array_identity``: plain arrays (no wavelengths, no metadata) are
+    returned unchanged, after validation. Steps are stateless: ``transform``
+    works without ``fit`` (``requires_fit=False``), as scikit-learn's
+    :class:`~sklearn.preprocessing.Normalizer`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from spectra_sklearn.preprocessing import BaseSpectrumTransformer
+    >>> class FluxSquarer(BaseSpectrumTransformer):
+    ...     _parameter_constraints = {}
+    ...     def _transform_group(self, group):
+    ...         return group.replace(flux=group.flux**2, ivar=group.ivar / (4 * group.flux**2))
+    >>> FluxSquarer().fit_transform(np.array([[1.0, 2.0, 3.0]]))
+    array([[1., 4., 9.]])
     """
 
     _array_identity = False
@@ -131,6 +140,22 @@ class SpectrumStep(TransformerMixin, BaseEstimator):
             columns, or a spectrum cannot be transformed (the message names
             it and the reason).
         """
+        return self._apply(X, self._transform_group)
+
+    def _transform_group(self, group):
+        """The step on one group of spectra sharing a grid; returns a Group."""
+        raise NotImplementedError
+
+    def _apply(self, X, hook):
+        """Validate ``X``, call ``hook(group)`` on each group, reassemble.
+
+        Parameters
+        ----------
+        X : SpectrumBatch, Spectrum, list of Spectrum, or array-like
+            As :meth:`transform`.
+        hook : callable
+            ``hook(group) -> Group``.
+        """
         check_is_fitted(self)
         self._validate_params()
         self._check_params()
@@ -154,7 +179,7 @@ class SpectrumStep(TransformerMixin, BaseEstimator):
                       [dict(s.meta)], np.array([i]))
                 for i, s in enumerate(batch.spectra)
             ]
-        out = [self._transform_group(g) for g in groups]
+        out = [hook(g) for g in groups]
         if from_array:
             return out[0].flux.astype(dtype, copy=False)
         if len(out) == 1 and np.ndim(out[0].wavelength) == 1 and batch.on_common_grid:
@@ -182,71 +207,3 @@ class SpectrumStep(TransformerMixin, BaseEstimator):
         tags.input_tags.allow_nan = True
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
-
-
-def pixel_edges(wavelength):
-    """Pixel edges half way between centres, the outer ones half a pixel out.
-
-    Parameters
-    ----------
-    wavelength : ndarray of shape (n_pixels,)
-        Strictly increasing pixel centres, ``n_pixels >= 2``.
-
-    Returns
-    -------
-    edges : ndarray of shape (n_pixels + 1,)
-    """
-    mid = 0.5 * (wavelength[1:] + wavelength[:-1])
-    return np.concatenate((
-        [wavelength[0] - (mid[0] - wavelength[0])], mid,
-        [wavelength[-1] + (wavelength[-1] - mid[-1])],
-    ))
-
-
-def gaussian_matrix(wavelength, sigma, truncate):
-    """Sparse Gaussian smoothing operator with a width per output pixel.
-
-    Row ``i`` holds the weights of the input pixels for output pixel ``i``:
-    a Gaussian centred on ``wavelength[i]`` with standard deviation
-    ``sigma[i]``, sampled at the input pixel centres and multiplied by the
-    pixel widths (bounded by :func:`pixel_edges`), i.e. the midpoint rule
-    for ``integral f(x) K(x_i - x) dx``, so the second moments of the input
-    and the kernel add exactly. Pixels farther than ``truncate * sigma[i]``
-    get no weight; a zero ``sigma`` gives the identity row. Rows are not
-    normalised (callers divide by the weight of the valid pixels).
-
-    Parameters
-    ----------
-    wavelength : ndarray of shape (n_pixels,)
-        Strictly increasing pixel centres.
-    sigma : ndarray of shape (n_pixels,)
-        Non-negative kernel widths, in the unit of ``wavelength``.
-    truncate : float
-        Half-width of the kernel support, in standard deviations.
-
-    Returns
-    -------
-    scipy.sparse.csr_array of shape (n_pixels, n_pixels)
-        Non-negative weights; zero weights are not stored.
-    """
-    n = wavelength.shape[0]
-    if n < 2:
-        return sparse.csr_array(np.ones((n, n)))
-    edges = pixel_edges(wavelength)
-    reach = truncate * sigma
-    idx = np.arange(n)
-    lo = np.minimum(np.searchsorted(wavelength, wavelength - reach, side="left"), idx)
-    hi = np.maximum(np.searchsorted(wavelength, wavelength + reach, side="right"), idx + 1)
-    counts = hi - lo
-    rows = np.repeat(idx, counts)
-    start = np.cumsum(counts) - counts
-    cols = lo[rows] + (np.arange(rows.size) - start[rows])
-    s = sigma[rows]
-    sharp = s <= 0
-    s_safe = np.where(sharp, 1.0, s)
-    offset = (wavelength[cols] - wavelength[rows]) / s_safe
-    weights = np.exp(-0.5 * offset**2) * np.diff(edges)[cols] / s_safe
-    weights = np.where(sharp, (cols == rows).astype(float), weights)
-    matrix = sparse.csr_array((weights, (rows, cols)), shape=(n, n))
-    matrix.eliminate_zeros()
-    return matrix
