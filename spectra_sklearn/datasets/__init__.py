@@ -11,6 +11,8 @@
 - :func:`fetch_miles` -- the MILES stellar library with MK types, Teff, log g,
   [Fe/H] (Sánchez-Blázquez et al. 2006);
 - :func:`fetch_sdss_spectrum` -- one SDSS spectrum by PLATE-MJD-FIBERID;
+  :func:`fetch_sdss_spectra` -- many at once from a table (DR18, verified
+  downloads, progress bar), with their ``SPECOBJ`` catalogue columns;
   :func:`fetch_sdss_templates` -- the SDSS/BOSS stellar templates labelled by
   SDSS ``SUBCLASS`` (Bolton et al. 2012);
 - :func:`fetch_cassis` -- one Spitzer/IRS spectrum from CASSIS by AOR key;
@@ -20,6 +22,8 @@
   (2002) classes;
 - :func:`fetch_galaxy_zoo1` -- 5,331 SDSS galaxy colour images with their
   Galaxy Zoo 1 morphology (Lintott et al. 2008, 2011);
+- :func:`fetch_nasa_images` -- images and their metadata found by keyword in
+  the NASA Image and Video Library (images-api.nasa.gov);
 - :func:`get_data_home` -- where the fetchers read and download the files
   (``data_home=`` > ``SPECTRA_SKLEARN_DATA`` > ``~/spectra_sklearn_data``).
 """
@@ -43,7 +47,9 @@ from ._galaxy_zoo import (
 from ._home import get_data_home
 from ._iso_sws import KRAEMER_GROUPS, fetch_iso_sws
 from ._miles import fetch_miles
+from ._nasa_images import fetch_nasa_images
 from ._sdss import fetch_sdss_spectrum, sdss_spectrum_filename
+from ._sdss_spectra import fetch_sdss_spectra, parse_sdss_ids
 from ._sdss_templates import fetch_sdss_templates, parse_sdss_subclass
 from ._smass2 import BUS_DEMEO_MAIN_GROUPS, BUS_MAIN_GROUPS, fetch_smass2
 from ._spex import fetch_spex_prism, load_spex_sample
@@ -68,6 +74,8 @@ __all__ = [
     "fetch_iso_sws",
     "fetch_mahlke2022",
     "fetch_miles",
+    "fetch_nasa_images",
+    "fetch_sdss_spectra",
     "fetch_sdss_spectrum",
     "fetch_sdss_templates",
     "fetch_smass2",
@@ -76,5 +84,6 @@ __all__ = [
     "get_data_home",
     "load_spex_sample",
     "parse_sdss_subclass",
+    "parse_sdss_ids",
     "sdss_spectrum_filename",
 ]
