@@ -22,7 +22,8 @@ from ._base import (
     torch_threads,
 )
 from ._regressor import SpectrumCNNRegressor
-from .modules._fusion import BRANCHES, FusionLoss, SpectrumFusionModule
+from .modules import FusionLoss, SpectrumFusionModule
+from .modules._fusion import BRANCHES
 
 __all__ = ["SpectrumFusionClassifier", "SpectrumFusionRegressor"]
 

@@ -12,6 +12,9 @@ fitted estimators (which hold module instances) pickle and load anywhere:
   :class:`SpectrumCNNModule` (trunk + head);
 - :class:`SpectrumRNNModule` (bidirectional LSTM) and
   :class:`SpectrumAutoencoderModule` (encoder/decoder);
+- spectrum + catalogue columns: :class:`SpectrumFusionModule` (CNN or
+  BiLSTM branch, :class:`TabularEncoder`, attention or concatenation, a head
+  per branch) and its :class:`FusionLoss`;
 - images: :class:`ImageCNNModule` (band standardisation, dihedral
   augmentation with :class:`DihedralAugmenter`, a :class:`CompactImageCNN` or
   :func:`resnet_backbone`, head).
@@ -27,6 +30,7 @@ from ._image import (
     dihedral_transform,
     resnet_backbone,
 )
+from ._fusion import FusionLoss, SpectrumFusionModule, TabularEncoder
 from ._rnn import SpectrumRNNModule
 from ._spectrum import (
     BatchNorm1d,
@@ -46,12 +50,15 @@ __all__ = [
     "BatchNorm1d",
     "ConvTrunk",
     "FluxStandardizer",
+    "FusionLoss",
     "ResidualConvBlock",
     "SpectrumAugmenter",
     "SpectrumAutoencoderModule",
     "SpectrumCNNModule",
+    "SpectrumFusionModule",
     "SpectrumInput",
     "SpectrumRNNModule",
+    "TabularEncoder",
     "dihedral_transform",
     "resnet_backbone",
     "same_conv",
