@@ -11,6 +11,10 @@ so the caller can restyle, combine and save the figure:
   :mod:`spectra_sklearn.nn` estimator;
 - :func:`plot_latent_space` -- spectra in 2-D: an embedding, principal
   components, or the network's :func:`latent_features`;
+- :class:`ImageGridDisplay` -- images with predicted vs true class and
+  probability, mistakes marked; :class:`ClassBalanceDisplay` -- the class
+  imbalance as a bar chart (the confusion matrix of an image classifier is
+  :func:`plot_confusion_matrix`);
 - :func:`plot_saliency` -- per-wavelength importance of a CNN
   (:func:`saliency_map`: gradient of the class score with respect to the flux).
 
@@ -19,12 +23,15 @@ in scripts and tests, and close figures when done.
 """
 
 from ._classification import plot_confusion_matrix
+from ._images import ClassBalanceDisplay, ImageGridDisplay
 from ._latent import latent_features, plot_latent_space
 from ._saliency import plot_saliency, saliency_map
 from ._spectra import plot_class_means, plot_spectra
 from ._training import plot_training_history
 
 __all__ = [
+    "ClassBalanceDisplay",
+    "ImageGridDisplay",
     "latent_features",
     "plot_class_means",
     "plot_confusion_matrix",
