@@ -197,6 +197,11 @@ class SpectralResampler(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
     array([[1., 2., 3.]])
     """
 
+    @property
+    def _conserves_flux(self):
+        # checked by spectra_sklearn.utils.estimator_checks.check_flux_conserved
+        return self.method == "flux_conserving"
+
     _parameter_constraints: dict = {
         "wavelength_grid": ["array-like", None],
         "wavelength_edges": ["array-like", None],

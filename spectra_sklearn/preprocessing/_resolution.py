@@ -159,6 +159,10 @@ class ResolutionDegrader(OneToOneFeatureMixin, BaseSpectrumTransformer):
     5.0
     """
 
+    # The Gaussian kernel is normalised: the integrated flux is kept
+    # (spectra_sklearn.utils.estimator_checks.check_flux_conserved).
+    _conserves_flux = True
+
     _parameter_constraints: dict = {
         "target_resolution": [Interval(Real, 0, None, closed="neither"), None],
         "target_fwhm": [Interval(Real, 0, None, closed="neither"), None],

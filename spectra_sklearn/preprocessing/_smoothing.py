@@ -178,6 +178,12 @@ class SpectrumSmoother(OneToOneFeatureMixin, BaseSpectrumTransformer):
     array([[-0.5,  1. ,  1. ,  1. , -0.5]])
     """
 
+    @property
+    def _conserves_flux(self):
+        # a normalised Gaussian kernel keeps the integrated flux (checked by
+        # spectra_sklearn.utils.estimator_checks.check_flux_conserved)
+        return self.method == "gaussian"
+
     _parameter_constraints: dict = {
         "method": [StrOptions({"gaussian", "savgol"})],
         "sigma": [Interval(Real, 0, None, closed="neither")],
