@@ -9,7 +9,11 @@ the local path, downloading only when the file is missing:
   truncated or corrupted download leaves nothing behind and never touches a
   file already there;
 * the received length is checked against ``Content-Length`` and, when known,
-  the SHA-256 against the published value;
+  the SHA-256 against the published value; a fetcher may also pass a
+  ``verify`` callable that inspects the complete temporary file (e.g. opens it
+  as FITS) before it is moved into place;
+* an optional ``deadline`` (:func:`time.monotonic` value) bounds the total
+  time: no attempt starts after it and a transfer still running then stops;
 * transient failures (no network, time-outs, dropped connections, truncated
   bodies, HTTP 5xx/408/429) are retried with exponential back-off; an HTTP
   4xx answer or a checksum mismatch is not (retrying cannot fix them).
@@ -30,6 +34,7 @@ from ..utils import atomic_write
 __all__ = [
     "ChecksumError",
     "DownloadError",
+    "InvalidFileError",
     "RemoteFile",
     "RemoteFileNotFoundError",
     "fetch_file",
@@ -100,6 +105,11 @@ class ChecksumError(DownloadError):
     """The downloaded bytes do not have the SHA-256 the origin publishes."""
 
 
+class InvalidFileError(DownloadError):
+    """The downloaded bytes are not the kind of file expected (e.g. an HTML
+    error page served with HTTP 200 instead of a FITS file)."""
+
+
 class _TruncatedError(OSError):
     """Fewer bytes arrived than ``Content-Length`` announced (transient)."""
 
@@ -113,6 +123,8 @@ def fetch_file(
     delay=1.0,
     timeout=DEFAULT_TIMEOUT,
     fetcher="the fetcher",
+    verify=None,
+    deadline=None,
 ):
     """Return the local path of ``remote``, downloading it if it is missing.
 
@@ -132,6 +144,15 @@ def fetch_file(
         Seconds to wait for the server at each attempt.
     fetcher : str, default="the fetcher"
         Name of the calling fetcher, used in error messages.
+    verify : callable, default=None
+        ``verify(data, remote)`` is called with the complete download (bytes,
+        kept in memory for it: meant for files of a few MB) before it is
+        moved into place; it raises :class:`InvalidFileError` (not retried)
+        to refuse the bytes, which are then deleted.
+    deadline : float, default=None
+        A :func:`time.monotonic` time after which no attempt starts and a
+        running transfer stops (:class:`DownloadError`); ``None``: no bound
+        beyond ``timeout`` per attempt.
 
     Returns
     -------
@@ -147,6 +168,8 @@ def fetch_file(
         If the origin answers 404/410 (no retry).
     ChecksumError
         If the downloaded bytes do not match ``remote.sha256`` (no retry).
+    InvalidFileError
+        If ``verify`` refuses the downloaded bytes (no retry).
     DownloadError
         If the download still fails after ``n_retries`` retries (no network,
         time-outs, truncated bodies, server errors), for any other HTTP error,
@@ -166,15 +189,23 @@ def fetch_file(
         )
     last_error = None
     for attempt in range(n_retries + 1):
+        if deadline is not None and time.monotonic() >= deadline:
+            raise DownloadError(
+                f"Time is up before {remote.url} could be downloaded"
+                + (f" (last error: {last_error})" if last_error else "")
+                + f"; {remote.path!r} was not written to the data home {home}."
+            )
         if attempt:
             wait = delay * 2 ** (attempt - 1)
+            if deadline is not None:
+                wait = min(wait, max(0.0, deadline - time.monotonic()))
             logger.warning(
                 "Retrying %s in %.3g s (attempt %d of %d) after: %s",
                 remote.url, wait, attempt + 1, n_retries + 1, last_error,
             )
             time.sleep(wait)
         try:
-            _download(remote, dest, home, timeout)
+            _download(remote, dest, home, timeout, verify=verify, deadline=deadline)
             return dest
         except urllib.error.HTTPError as exc:
             exc.close()
@@ -207,7 +238,7 @@ def fetch_file(
     )
 
 
-def _download(remote, dest, home, timeout):
+def _download(remote, dest, home, timeout, *, verify=None, deadline=None):
     """One attempt: stream to a temporary file beside ``dest``, verify, move.
 
     :func:`~spectra_sklearn.utils.atomic_write` removes the temporary file when
@@ -230,10 +261,17 @@ def _download(remote, dest, home, timeout):
             remote.url, headers={"User-Agent": _USER_AGENT}
         )
         logger.info("Downloading %s to %s", remote.url, dest)
+        kept = [] if verify is not None else None
+        if deadline is not None:
+            timeout = max(0.01, min(timeout, deadline - time.monotonic()))
         with urllib.request.urlopen(request, timeout=timeout) as response:
             announced = response.headers.get("Content-Length")
             while chunk := response.read(_CHUNK):
+                if deadline is not None and time.monotonic() > deadline:
+                    raise TimeoutError(f"the deadline passed after {received} bytes")
                 out.write(chunk)
+                if kept is not None:
+                    kept.append(chunk)
                 digest.update(chunk)
                 received += len(chunk)
         if announced is not None and announced.strip().isdigit():
@@ -249,6 +287,8 @@ def _download(remote, dest, home, timeout):
                 f"copy differs from the published one. Nothing was written to "
                 f"{dest}."
             )
+        if verify is not None:
+            verify(b"".join(kept), remote)
 
 
 def fetch_first(remotes, data_home, **kwargs):

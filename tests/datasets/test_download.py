@@ -265,6 +265,8 @@ def _spex_origin(shared_data, folder, n_per_class=1, absent=1):
         files.append(name)
     metadata = b"\r".join([lines[0], *chosen, *absent_rows]) + b"\r"
     (folder / "spectral_data.txt").write_bytes(metadata)
+    shutil.copyfile(shared_data / "spex_prism" / "metadata" / "sources.csv",
+                    folder / "sources.csv")
     return files, [r.split(b"\t")[i_file].decode() + ".gz" for r in absent_rows]
 
 
@@ -274,10 +276,11 @@ def test_fetch_spex_prism_downloads_only_missing_files(shared_data, tmp_path, mo
     with serve(tmp_path / "served") as (url, requests):
         monkeypatch.setattr(_spex, "BASE_URL", url)
         spex = fetch_spex_prism(data_home=home, delay=0, n_jobs=2)  # threads download
-        assert sorted(requests) == sorted(["/spectral_data.txt"] + [f"/{f}" for f in files])
+        assert sorted(requests) == sorted(
+            ["/spectral_data.txt", "/sources.csv"] + [f"/{f}" for f in files])
         before = _tree(home)
         again = fetch_spex_prism(data_home=home, download_if_missing=False)
-        assert len(requests) == 1 + len(files)
+        assert len(requests) == 2 + len(files)
         assert _tree(home) == before
     assert sorted(spex.target_class.tolist()) == ["L", "M", "T"]
     assert np.array_equal(again.target, spex.target)
@@ -286,6 +289,9 @@ def test_fetch_spex_prism_downloads_only_missing_files(shared_data, tmp_path, mo
             shared_data / "spex_prism" / "spectra" / name
         ).read_bytes()
     assert (home / "spex_prism" / "metadata" / "spectral_data.txt").is_file()
+    assert (home / "spex_prism" / "metadata" / "sources.csv").read_bytes() == (
+        shared_data / "spex_prism" / "metadata" / "sources.csv").read_bytes()
+    assert np.isfinite(spex.frame["J_2MASS"]).any()
 
 
 def test_fetch_spex_prism_leaves_out_spectra_the_origin_lacks(shared_data, tmp_path, monkeypatch):
