@@ -318,6 +318,7 @@ def fetch_nasa_images(query, *, data_home=None, max_images=100, media_type="imag
             Paths of the stored images, in search order (read them with
             :class:`~spectra_sklearn.images.ImageReader`).
         nasa_id, title, description : ndarray of str of shape (n_images,)
+            Each image's ``nasa_id``, ``title`` and ``description``.
         keywords : list of list of str
             Each image's keywords.
         metadata : list of dict
