@@ -29,7 +29,8 @@ from ._continuum_regions import TELLURIC_BANDS_NIR
 from ._crop import WavelengthCropper
 from ._flux_scaling import FluxScaler
 from ._mask_interpolation import MaskedPixelInterpolator
-from ._metadata import FluxPixels, MetadataFeatures, make_flux_metadata_union
+from ._flux_pixels import FluxPixels, make_flux_metadata_union
+from ._metadata import MetadataFeatures
 from ._resampler import SpectralResampler
 from ._resolution import ResolutionDegrader
 from ._rest_frame import RestFrameShifter
