@@ -48,9 +48,8 @@ def _image_pixels(X):
     pixels = getattr(X, "pixels", None)
     if pixels is not None:
         return pixels
-    if isinstance(X, np.ndarray) or hasattr(X, "__array__") and not hasattr(X, "columns"):
-        if np.ndim(X) == 4:
-            return X
+    if getattr(X, "ndim", None) == 4:  # numpy, torch, dask arrays
+        return X
     return None
 
 
