@@ -26,26 +26,26 @@ in every exposure, the mask SDSS recommends for the coadd) or ``ivar == 0``
 ``SPECOBJ`` (primary-header cards where the table lacks them), for the
 catalogue features of :class:`~spectra_sklearn.preprocessing.MetadataFeatures`:
 
-================== ======================= ==================================
-``meta`` key       ``SPECOBJ`` column      meaning
-================== ======================= ==================================
-``class``          ``CLASS``               ``STAR``, ``GALAXY``, ``QSO``
-``subclass``       ``SUBCLASS``            stripped; ``""`` when none
-``z``              ``Z``                   redshift (float)
-``z_err``          ``Z_ERR``               its 1-sigma error (float)
-``z_warning``      ``ZWARNING``            bit flags, 0 = no problem (int)
-``sn_median_all``  ``SN_MEDIAN_ALL``       median S/N per pixel (float)
-``spectroflux_u``  ``SPECTROFLUX[0]``      flux in the u band, nanomaggies
-... ``_z``         ``SPECTROFLUX[1..4]``   g, r, i, z bands
-``spectromag_u``   ``SPECTROMAG[0]``       u magnitude (AB); where the file
-... ``_z``                                 has no ``SPECTROMAG``:
-                                           ``22.5 - 2.5 log10(flux)``,
-                                           NaN for a flux <= 0
-``plate``          ``PLATE`` (``PLATEID``)  plate number (int)
-``mjd``            ``MJD``                 MJD of the observation (int)
-``fiberid``        ``FIBERID``             fibre (int)
-``ra``, ``dec``    ``PLUG_RA``/``PLUG_DEC`` fibre position, degrees (float)
-================== ======================= ==================================
+================== ========================== ==================================
+``meta`` key       ``SPECOBJ`` column         meaning
+================== ========================== ==================================
+``class``          ``CLASS``                  ``STAR``, ``GALAXY``, ``QSO``
+``subclass``       ``SUBCLASS``               stripped; ``""`` when none
+``z``              ``Z``                      redshift (float)
+``z_err``          ``Z_ERR``                  its 1-sigma error (float)
+``z_warning``      ``ZWARNING``               bit flags, 0 = no problem (int)
+``sn_median_all``  ``SN_MEDIAN_ALL``          median S/N per pixel (float)
+``spectroflux_u``  ``SPECTROFLUX[0]``         flux in the u band, nanomaggies
+... ``_z``         ``SPECTROFLUX[1..4]``      g, r, i, z bands
+``spectromag_u``   ``SPECTROMAG[0]``          u magnitude (AB); where the file
+... ``_z``                                    has no ``SPECTROMAG``:
+                                              ``22.5 - 2.5 log10(flux)``,
+                                              NaN for a flux <= 0
+``plate``          ``PLATE`` (``PLATEID``)    plate number (int)
+``mjd``            ``MJD``                    MJD of the observation (int)
+``fiberid``        ``FIBERID``                fibre (int)
+``ra``, ``dec``    ``PLUG_RA``, ``PLUG_DEC``  fibre position, degrees (float)
+================== ========================== ==================================
 
 ``SPECTROFLUX`` is the spectrum integrated over the SDSS ugriz filter
 curves, in nanomaggies (1 nanomaggy = 3.631e-6 Jy, i.e. AB magnitude 22.5);
@@ -109,7 +109,6 @@ from ._fits import (
     read_bintable,
     read_bintable_rows,
     read_hdus,
-    survey_of,
 )
 from ._grid import check_usable, clean_grid
 from ._registry import register_format
@@ -144,7 +143,9 @@ _PRIMARY_KEYS = ("BUNIT", "PLATEID", "MJD", "FIBERID", "PLUG_RA", "PLUG_DEC")
 def identify_sdss(path, head):
     """Whether ``path`` is an SDSS ``spec`` file: an empty primary HDU whose
     ``TELESCOP`` names SDSS (only the first header blocks are read)."""
-    return survey_of(head.fits_header) == "sdss"
+    cards = head.fits_header or {}
+    telescope = str(cards.get("TELESCOP") or "").strip().upper()
+    return telescope.startswith("SDSS") and cards.get("NAXIS") == 0
 
 
 def _hdu(handle, name, index, path):

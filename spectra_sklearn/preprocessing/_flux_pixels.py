@@ -39,10 +39,6 @@ class FluxPixels(TransformerMixin, BaseEstimator):
     ragged batch (spectra on their own grids) raises. A plain array is
     passed through (columns ``x0 .. x{n-1}``).
 
-    Parameters
-    ----------
-    None.
-
     Attributes
     ----------
     wavelength_ : ndarray of shape (n_pixels,)
