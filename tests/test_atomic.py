@@ -1,6 +1,5 @@
 """atomic_write: no process-wide umask change, no-overwrite under concurrency (issue 17)."""
 
-import os
 import stat
 import subprocess
 import sys
