@@ -10,6 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from astropy.io import fits
+from hypothesis import given
+from hypothesis import strategies as st
 
 from spectra_sklearn.datasets import (
     DownloadError,
@@ -231,3 +233,16 @@ def test_fetched_spectra_feed_the_flux_metadata_union(sas, tmp_path):
         assert row[51] == spectrum.meta["sn_median_all"]
         assert row[52] == pytest.approx(
             spectrum.meta["spectromag_g"] - spectrum.meta["spectromag_r"])
+
+
+@given(st.lists(st.tuples(st.integers(1, 99999), st.integers(1, 99999),
+                          st.integers(1, 9999)), min_size=1, max_size=5),
+       st.sampled_from(["text", "spec", "tuple"]))
+def test_parse_ids_round_trip(ids, form):
+    if form == "text":
+        rows = [f"{p}-{m}-{f}" for p, m, f in ids]
+    elif form == "spec":
+        rows = [f"spec-{p:04d}-{m:05d}-{f:04d}.fits" for p, m, f in ids]
+    else:
+        rows = [tuple(np.int64(v) for v in i) for i in ids]
+    assert parse_sdss_ids(rows) == ids

@@ -4,6 +4,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sklearn.base import clone
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import make_pipeline
@@ -261,3 +263,22 @@ def test_pipeline_on_the_spex_sample_cross_val_grid_search_clone(spex_sample):
     assert search.best_params_["featureunion__metadata__keys"] in (
         ["J_2MASS"], ["J_2MASS", "PARALLAX"])
     assert search.predict(X[:5]).shape == (5,)
+
+
+@given(st.lists(st.tuples(st.one_of(st.none(), st.floats(-1e6, 1e6)),
+                          st.floats(-1e6, 1e6)), min_size=1, max_size=8))
+def test_values_are_the_meta_values_row_by_row(rows):
+    spectra = [Spectrum(W, [1.0, 1.0, 1.0], meta={"a": a, "b": b}) for a, b in rows]
+    a = np.array([np.nan if r[0] is None else r[0] for r in rows])
+    if np.isnan(a).all():
+        with pytest.raises(ValueError, match="no spectrum passed to fit"):
+            MetadataFeatures(["a", "b"]).fit(spectra)
+        return
+    out = MetadataFeatures(["a", "b"], colours=["a-b"]).fit_transform(spectra)
+    np.testing.assert_array_equal(out[:, 0], a)
+    np.testing.assert_array_equal(out[:, 1], [r[1] for r in rows])
+    np.testing.assert_array_equal(out[:, 2], a - np.array([r[1] for r in rows]))
+    has_indicator = np.isnan(a).any()
+    assert out.shape[1] == 3 + 2 * has_indicator  # a and a-b get indicators
+    if has_indicator:
+        np.testing.assert_array_equal(out[:, 3], np.isnan(a))
