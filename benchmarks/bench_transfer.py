@@ -134,9 +134,10 @@ def _conformal(model, X, y, objects, fit_rows, test_sets, seed=0):
     calibrated = TemperatureScaledClassifier(
         model, cv=StratifiedGroupKFold(n_splits=3, shuffle=True, random_state=seed))
     calibrated.fit(X[fit_part], y[fit_part], groups=objects[fit_part])
+    classes = calibrated.classes_
+    cal_part = cal_part[np.isin(y[cal_part], classes)]  # rare classes absent from fit_part
     mapie = SplitConformalClassifier(calibrated, confidence_level=CONFIDENCE, prefit=True)
     mapie.conformalize(X[cal_part], y[cal_part])
-    classes = calibrated.classes_
     out = {}
     for name, rows in test_sets.items():
         rows = rows[np.isin(y[rows], classes)]  # a class never trained on has no set
