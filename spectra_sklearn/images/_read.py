@@ -264,9 +264,11 @@ def read_one(path, *, format=None, mode=None, stretch="asinh", percentile=(0.5, 
             raise ImageReadError(
                 path, f"{type(exc).__name__}: {str(exc)[:300]}", format=format
             ) from exc
-        except Exception as exc:  # astropy's VerifyError and other library errors
-            if type(exc).__module__.split(".")[0] not in ("astropy", "PIL"):
-                raise
+        except (NameError, ImportError, AssertionError):  # our mistakes, not the file's
+            raise
+        except Exception as exc:
+            # astropy's VerifyError, cfitsio's CfitsioException (tile-compressed
+            # images) and other library errors on a damaged file
             raise ImageReadError(
                 path, f"{type(exc).__name__}: {str(exc)[:300]}", format=format
             ) from exc

@@ -1,8 +1,8 @@
 """Fuzzing the image reader: damaged real JPEGs, PNG and FITS bytes may only raise ImageReadError.
 
-Real Galaxy Zoo JPEGs (and a PNG and a FITS file written from one) are
-truncated at random offsets, have random bytes overwritten, or are replaced by
-random bytes; each damaged file is read with format identification and with
+Real Galaxy Zoo JPEGs (and a PNG, a FITS and a tile-compressed FITS file
+written from one) are truncated at random offsets, have random bytes
+overwritten, or are replaced by random bytes; each damaged file is read with format identification and with
 an explicit format. An ImageBatch may come back; any other exception -- or a
 leaked warning, which the project's warning filters turn into an error --
 fails the test.
@@ -31,7 +31,10 @@ def seeds(galaxy_zoo_paths):
         gray = np.asarray(small.convert("L"), dtype=np.float32)
     buffer = io.BytesIO()
     fits.PrimaryHDU(gray).writeto(buffer)
-    return {"galaxy.jpeg": jpeg, "galaxy.png": png.getvalue(), "galaxy.fits": buffer.getvalue()}
+    compressed = io.BytesIO()  # tile-compressed (cfitsio inside astropy)
+    fits.HDUList([fits.PrimaryHDU(), fits.CompImageHDU(gray)]).writeto(compressed)
+    return {"galaxy.jpeg": jpeg, "galaxy.png": png.getvalue(), "galaxy.fits": buffer.getvalue(),
+            "compressed.fits": compressed.getvalue()}
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +55,7 @@ def _only_read_errors(path, format):
 
 FUZZ = settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
 FORMATS = st.sampled_from([None, "jpeg", "png", "fits"])
-NAMES = st.sampled_from(["galaxy.jpeg", "galaxy.png", "galaxy.fits"])
+NAMES = st.sampled_from(["galaxy.jpeg", "galaxy.png", "galaxy.fits", "compressed.fits"])
 
 
 @FUZZ
