@@ -1,5 +1,6 @@
 """``write_report``: one self-contained HTML page of predictions against truth."""
 
+import base64
 import html
 import json
 from importlib import resources
@@ -105,13 +106,25 @@ def _encode_saliency(data, max_points):
             except u.UnitConversionError:
                 continue
             grids[label] = encode_array(converted)
-    return [encode_array(s, 0.0, 1.0)[2] for s in sal], grids
+    # 8 bits are plenty for a 0..1 overlay: half the size of the 16-bit spectra
+    codes = np.round(sal * 255).astype(np.uint8)
+    return [base64.b64encode(c.tobytes()).decode("ascii") for c in codes], grids
 
 
 def _payload(data, *, title, max_points):
     rows = data.rows
     classes = data.classes
     ids = [{k: str(r[k]) for k in _ID_KEYS if r.get(k) not in (None, "")} for r in rows]
+    # the folders of the paths once, each object's as an index (paths are long)
+    folders, folder_of = [], {}
+    for entry in ids:
+        if "path" in entry:
+            folder, _, base = entry.pop("path").rpartition("/")
+            if base != entry.get("name"):
+                entry["file"] = base
+            entry["dir"] = folder_of.setdefault(folder, len(folders))
+            if entry["dir"] == len(folders):
+                folders.append(folder)
     for entry, r in zip(ids, rows):
         if r.get("plate") is not None:
             entry.update(plate=str(r["plate"]), mjd=str(r["mjd"]), fiberid=str(r["fiberid"]))
@@ -121,8 +134,15 @@ def _payload(data, *, title, max_points):
 
     p_max = [max(r["proba"].values()) if r.get("proba") else None for r in rows]
     if data.spectra is not None:
-        spectra = [None if r["status"] != "ok" else encode_spectrum_object(s, max_points)
-                   for s, r in zip(data.spectra, rows)]
+        encoded = {}  # a spectrum shown for several objects is encoded once
+        spectra = []
+        for s, r in zip(data.spectra, rows):
+            if r["status"] != "ok":
+                spectra.append(None)
+                continue
+            if id(s) not in encoded:
+                encoded[id(s)] = encode_spectrum_object(s, max_points)
+            spectra.append(encoded[id(s)])
     elif data.network_input is not None:
         grid = (data.network_wavelength if data.network_wavelength is not None
                 else np.arange(data.network_input.shape[1], dtype=float))
@@ -134,7 +154,7 @@ def _payload(data, *, title, max_points):
     branches = sorted({b for r in rows for b in (r.get("branches") or {})},
                       key=list(data.branch_proba).index if data.branch_proba else str)
     return {
-        "title": title, "classes": classes,
+        "title": title, "classes": classes, "folders": folders,
         "summary": summarize([r["y_true"] for r in rows], [r["y_pred"] for r in rows], classes,
                              p_max if any(v is not None for v in p_max) else None),
         "objects": {
@@ -187,7 +207,7 @@ def _script_safe(script):
 
 
 def write_report(model, X, y_true=None, *, path, ids=None, force=False, title=None,
-                 max_points=300, saliency=True):
+                 max_points=None, saliency=True):
     """Write a self-contained HTML report of ``model``'s predictions on ``X``.
 
     One file that works offline (plotly.js from the installed ``plotly``
@@ -225,8 +245,9 @@ def write_report(model, X, y_true=None, *, path, ids=None, force=False, title=No
     force : bool, default=False
         Overwrite an existing ``path``.
     title : str, default=None
-    max_points : int, default=300
-        Pixels per spectrum on the page.
+    max_points : int, default=None
+        Pixels per spectrum on the page (binned); by default 300, fewer for
+        more than 5,000 spectra (1.5 million in all, at least 100 each).
     saliency : bool, default=True
         Compute the saliency overlay for networks.
 
@@ -250,7 +271,7 @@ def write_report(model, X, y_true=None, *, path, ids=None, force=False, title=No
     return write_report_data(data, path=path, title=title, force=force, max_points=max_points)
 
 
-def write_report_data(data, *, path, title, force=False, max_points=300):
+def write_report_data(data, *, path, title, force=False, max_points=None):
     """Write the report of already gathered predictions (:class:`ReportData`).
 
     For predictions gathered elsewhere, e.g. the out-of-fold predictions of a
@@ -258,6 +279,8 @@ def write_report_data(data, *, path, title, force=False, max_points=300):
     :func:`~spectra_sklearn.report._collect.merge_report_data`. Parameters as
     :func:`write_report`; returns ``data``.
     """
+    if max_points is None:  # keep the page small: about 1.5 million pixels in all
+        max_points = int(np.clip(1_500_000 // max(len(data.rows), 1), 100, 300))
     payload = _payload(data, title=title, max_points=max_points)
     text = page_html(title=title, data_json=json.dumps(payload, separators=(",", ":"),
                                                        allow_nan=False, default=_default))

@@ -54,6 +54,13 @@
     const D = JSON.parse($("report-data").textContent);
     const O = D.objects;
     const n = O.ids.length;
+    for (const ids of O.ids) {  // paths were sent as folder index + file name
+      if (ids.dir !== undefined) {
+        ids.path = D.folders[ids.dir] + "/" + (ids.file || ids.name);
+        delete ids.dir;
+        delete ids.file;
+      }
+    }
     const exact = new Map();
     const all = [];
     for (let i = 0; i < n; i++) {
@@ -220,7 +227,9 @@
     if (sal && sal.values && sal.grid) {
       const grid = sal.grid[s.wu] || (Object.keys(sal.grid).length === 1 && !s.wu ? Object.values(sal.grid)[0] : null);
       if (grid) {
-        traces.push({ x: decode(grid), y: decode([0, 1, sal.values]), yaxis: "y2", mode: "lines",
+        const bytes = atob(sal.values);
+        const y = Array.from(bytes, (ch) => ch.charCodeAt(0) / 255);
+        traces.push({ x: decode(grid), y: y, yaxis: "y2", mode: "lines",
                       fill: "tozeroy", line: { color: "rgba(255,127,14,0.8)", width: 0.8 },
                       fillcolor: "rgba(255,127,14,0.2)", name: "saliency |∂logit/∂flux|" });
       }
@@ -330,7 +339,7 @@
       { displaylogo: false }));
     }
     $("reliability-plot").textContent = "no probabilities with true labels";
-    }
+    return null;
   }
 
   function showCell(t, p) {
