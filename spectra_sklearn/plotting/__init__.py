@@ -15,6 +15,8 @@ so the caller can restyle, combine and save the figure:
   probability, mistakes marked; :class:`ClassBalanceDisplay` -- the class
   imbalance as a bar chart (the confusion matrix of an image classifier is
   :func:`plot_confusion_matrix`);
+- :func:`plot_reliability_diagram` -- accuracy against confidence, with the
+  expected calibration error (returns scikit-learn's ``CalibrationDisplay``);
 - :func:`plot_saliency` -- per-wavelength importance of a CNN
   (:func:`saliency_map`: gradient of the class score with respect to the flux).
 
@@ -25,6 +27,7 @@ in scripts and tests, and close figures when done.
 from ._classification import plot_confusion_matrix
 from ._images import ClassBalanceDisplay, ImageGridDisplay
 from ._latent import latent_features, plot_latent_space
+from ._reliability import plot_reliability_diagram
 from ._saliency import plot_saliency, saliency_map
 from ._spectra import plot_class_means, plot_spectra
 from ._training import plot_training_history
@@ -36,6 +39,7 @@ __all__ = [
     "plot_class_means",
     "plot_confusion_matrix",
     "plot_latent_space",
+    "plot_reliability_diagram",
     "plot_saliency",
     "plot_spectra",
     "plot_training_history",
