@@ -18,6 +18,7 @@
   to write a new step;
 - :class:`MetadataFeatures` -- catalogue columns of each spectrum's metadata
   (magnitudes, colours, absolute magnitudes, redshift) as tabular features;
+  :func:`add_metadata` adds an external catalogue table to each ``meta``;
   :class:`FluxPixels` and :func:`make_flux_metadata_union` put the flux and
   those columns side by side in one array.
 """
@@ -30,6 +31,7 @@ from ._crop import WavelengthCropper
 from ._flux_scaling import FluxScaler
 from ._mask_interpolation import MaskedPixelInterpolator
 from ._flux_pixels import FluxPixels, make_flux_metadata_union
+from ._add_metadata import add_metadata
 from ._metadata import MetadataFeatures
 from ._resampler import SpectralResampler
 from ._resolution import ResolutionDegrader
@@ -50,5 +52,5 @@ __all__ += [
     "air_to_vacuum",
     "vacuum_to_air",
 ]
-__all__ += ["FluxPixels", "MetadataFeatures", "make_flux_metadata_union"]
+__all__ += ["FluxPixels", "MetadataFeatures", "add_metadata", "make_flux_metadata_union"]
 __all__ += ["BaseSpectrumTransformer"]

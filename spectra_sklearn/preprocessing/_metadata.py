@@ -3,7 +3,8 @@
 :class:`MetadataFeatures` selects named ``meta`` values (redshift, 2MASS
 magnitudes, parallax, signal-to-noise ...) of every spectrum as a 2-D float
 array, with derived colours and absolute magnitudes and explicit missing-value
-handling. :mod:`._flux_pixels` puts them next to the flux.
+handling (:mod:`._add_metadata` puts an external catalogue table into each
+``meta`` first, :mod:`._flux_pixels` puts the features next to the flux).
 """
 
 import difflib

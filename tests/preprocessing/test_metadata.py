@@ -282,3 +282,45 @@ def test_values_are_the_meta_values_row_by_row(rows):
     assert out.shape[1] == 3 + 2 * has_indicator  # a and a-b get indicators
     if has_indicator:
         np.testing.assert_array_equal(out[:, 3], np.isnan(a))
+
+
+def test_add_metadata_by_row_and_by_key():
+    from spectra_sklearn.preprocessing import add_metadata
+
+    spectra = _spectra([{"SOURCE_KEY": 7}, {"SOURCE_KEY": 3}, {"SOURCE_KEY": 9}])
+    by_row = add_metadata(spectra, {"V": [1.0, 2.0, 3.0]})
+    assert [m["V"] for m in by_row.meta] == [1.0, 2.0, 3.0]
+    assert "V" not in spectra[0].meta  # the input is not modified
+    np.testing.assert_array_equal(by_row[1].flux, spectra[1].flux)
+    table = {"SOURCE_KEY": np.array([9, 7, 3]), "J": np.array([12.0, 14.0, np.nan])}
+    by_key = add_metadata(spectra, table, on="SOURCE_KEY")
+    out = MetadataFeatures(["J"]).fit_transform(by_key)
+    np.testing.assert_array_equal(out, [[14.0, 0.0], [np.nan, 1.0], [12.0, 0.0]])
+    grid = SpectrumBatch.from_arrays(W, np.ones((2, 3)), meta=[{"k": "a"}, {"k": "b"}])
+    joined = add_metadata(grid, {"k": ["b", "a"], "z": [0.2, 0.1]}, on="k")
+    assert joined.on_common_grid and [m["z"] for m in joined.meta] == [0.1, 0.2]
+
+
+def test_add_metadata_errors_name_the_spectrum_and_key():
+    from spectra_sklearn.preprocessing import add_metadata
+
+    spectra = _spectra([{"SOURCE_KEY": 7}, {"SOURCE_KEY": 3}])
+    with pytest.raises(ValueError, match="the table has 3 rows for 2 spectra.*on="):
+        add_metadata(spectra, {"J": [1.0, 2.0, 3.0]})
+    with pytest.raises(ValueError, match=r"'s1.fits'.*SOURCE_KEY=3.*unmatched='nan'"):
+        add_metadata(spectra, {"SOURCE_KEY": [7], "J": [1.0]}, on="SOURCE_KEY")
+    filled = add_metadata(spectra, {"SOURCE_KEY": [7], "J": [1.0]}, on="SOURCE_KEY",
+                          unmatched="nan")
+    assert filled.meta[0]["J"] == 1.0 and np.isnan(filled.meta[1]["J"])
+    with pytest.raises(ValueError, match="SOURCE_KEY=7 is in rows 0 and 1"):
+        add_metadata(spectra, {"SOURCE_KEY": [7, 7], "J": [1.0, 2.0]}, on="SOURCE_KEY")
+    with pytest.raises(ValueError, match=r"'s0.fits'.*no meta\['id'\]"):
+        add_metadata(spectra, {"id": [7], "J": [1.0]}, on="id")
+    with pytest.raises(ValueError, match=r"'s0.fits'\) already has meta\['SOURCE_KEY'\] = 7"):
+        add_metadata(spectra, {"SOURCE_KEY": [1, 2]})
+    assert add_metadata(spectra, {"SOURCE_KEY": [1, 2]}, overwrite=True).meta[1][
+        "SOURCE_KEY"] == 2
+    with pytest.raises(TypeError, match="'table' must be"):
+        add_metadata(spectra, [[1.0], [2.0]])
+    with pytest.raises(TypeError, match="'spectra' must be"):
+        add_metadata(np.ones((2, 3)), {"J": [1.0, 2.0]})
