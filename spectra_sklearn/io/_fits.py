@@ -45,9 +45,9 @@ from astropy.utils.exceptions import AstropyUserWarning
 from ._errors import SpectrumReadError
 
 __all__ = [
-    "open_fits", "open_fitsio", "read_primary_image", "header_cards", "is_gzip", "card_value", "header_values",
-    "survey_of", "as_float64", "LayoutNotHandled", "RawHDU", "split_hdus",
-    "bintable_column_names", "read_bintable", "read_bintable_rows", "read_file_bytes",
+    "open_fits", "open_fitsio", "read_primary_image", "header_cards", "is_gzip", "card_value", 
+    "as_float64", "LayoutNotHandled", "RawHDU", "split_hdus",
+    "bintable_column_names", "read_bintable", "read_bintable_rows",
     "read_hdus",
 ]
 
@@ -274,66 +274,6 @@ def header_cards(hdu, path=None, *, format=None):
     return cards
 
 
-def header_comments(hdu):
-    """The text of the ``COMMENT`` cards of a fitsio HDU, in order."""
-    return [
-        str(record.get("value") or record.get("comment") or "").strip()
-        for record in hdu.read_header_list()
-        if record.get("name") == "COMMENT"
-    ]
-
-
-_MILES_NAME = re.compile(r"^miles.*\.fits?(\.gz)?$", re.IGNORECASE)
-
-
-def survey_of(cards, name=None):
-    """Name the survey format a primary header belongs to, or ``None``.
-
-    Decided from a few primary-header cards (keyword -> value), as the
-    registry's ``identify`` functions see them; shared so that the generic
-    ``"fits"`` and ``"spex"`` formats leave these files to their own readers.
-
-    Parameters
-    ----------
-    cards : dict or None
-        Primary-header keyword -> value.
-    name : str, default=None
-        The file name (lower case, without ``.gz``), for formats whose files
-        are also recognised by name.
-
-    Returns
-    -------
-    str or None
-        ``"sdss"`` (SDSS/BOSS ``spec``/``spec-lite`` file: empty primary HDU,
-        ``TELESCOP`` naming SDSS), ``"sdss_templates"`` (2-D image with
-        ``COEFF0``/``COEFF1`` and no ``TELESCOP``), ``"miles"`` (``TPLLIB =
-        'MILES'``, or a 1-D image in a file named ``MILES*.fits``), ``"cassis"`` (Spitzer 2-D image whose ``COL01DEF`` is
-        ``wavelength``, or named ``cassis_*``: long headers push ``COL01DEF``
-        past the cards identification reads), ``"iso_sws"`` (``TELESCOP = 'ISO'``, ``INSTRUME =
-        'SWS'``) or ``None``.
-    """
-    if not cards:
-        return None
-    telescope = str(cards.get("TELESCOP") or "").strip().upper()
-    naxis = cards.get("NAXIS")
-    if telescope.startswith("SDSS") and naxis == 0:
-        return "sdss"
-    if str(cards.get("TPLLIB") or "").strip().upper() == "MILES" or (
-        naxis == 1 and name and _MILES_NAME.match(name)
-    ):
-        return "miles"
-    if telescope == "ISO" and str(cards.get("INSTRUME") or "").strip().upper() == "SWS":
-        return "iso_sws"
-    if telescope == "SPITZER" and naxis == 2 and (
-        str(cards.get("COL01DEF") or "").strip().lower() == "wavelength"
-        or (name or "").startswith("cassis_")
-    ):
-        return "cassis"
-    if naxis == 2 and "COEFF0" in cards and "COEFF1" in cards and not telescope:
-        return "sdss_templates"
-    return None
-
-
 _DTYPES = {8: "u1", 16: ">i2", 32: ">i4", 64: ">i8", -32: ">f4", -64: ">f8"}
 _CARD, _BLOCK = 80, 2880
 _STRUCTURE = ("SIMPLE", "BITPIX", "NAXIS", "BSCALE", "BZERO", "GROUPS")
@@ -520,75 +460,6 @@ def card_value(field):
         except ValueError:
             continue
     return field or None
-
-
-def header_values(header, keys):
-    """Values of the cards ``keys`` present in ``header`` (absent ones are left out).
-
-    Reading a value through :class:`astropy.io.fits.Header` costs ~40 us a card
-    (configuration look-ups on every parse), which is a quarter of the time to
-    read a small SpeX file; the raw card text is parsed here instead with
-    :func:`card_value`, falling back to astropy's parser for cards that have
-    no raw text (or if astropy's internals change). A malformed value (such as
-    an unquoted string) is returned as its text.
-
-    Parameters
-    ----------
-    header : astropy.io.fits.Header
-    keys : iterable of str
-        Upper-case keywords (HIERARCH keywords without the ``HIERARCH``).
-
-    Returns
-    -------
-    dict
-        keyword -> value (str, int, float or bool).
-
-    Examples
-    --------
-    >>> from astropy.io import fits
-    >>> from spectra_sklearn.io._fits import header_values
-    >>> header = fits.Header.fromstring(
-    ...     "OBJECT  = 'Vega    '           / target".ljust(80)
-    ...     + "AIRMASS =                1.086".ljust(80))
-    >>> header_values(header, ["OBJECT", "AIRMASS", "RA"])
-    {'OBJECT': 'Vega', 'AIRMASS': 1.086}
-    """
-    values = {}
-    try:
-        indices, cards = header._keyword_indices, header._cards
-    except AttributeError:  # pragma: no cover - astropy internals changed
-        indices = cards = None
-    for key in keys:
-        image = None
-        if indices is not None:
-            where = indices.get(key)
-            if not where:
-                continue
-            image = getattr(cards[where[0]], "_image", None)
-        elif key not in header:  # pragma: no cover
-            continue
-        if image and "=" in image:
-            values[key] = card_value(image.split("=", 1)[1])
-            continue
-        try:
-            values[key] = header[key]
-        except (VerifyError, ValueError, KeyError):
-            continue
-    return values
-
-
-# --- Fast binary-table reading (the SDSS ``spec`` files) -----------------------------
-#
-# FITS libraries are slow to open the multi-extension files surveys publish:
-# fitsio and astropy read the headers of every extension on open (twelve in an
-# SDSS ``spec`` file, one of them a 126-column table). A reader that needs a
-# few columns of the first extensions can instead split the headers it needs
-# itself and view the table rows as a numpy record array of the bytes (the
-# binary-table layout of Pence et al. 2010, A&A 524, A42, section 7.3). Only
-# plain layouts are handled; for anything else (a scaled or variable-length
-# column, a short file, an unexpected header) :class:`LayoutNotHandled` is
-# raised and the caller reads the file with a library, which gives the
-# proper errors.
 
 
 class LayoutNotHandled(Exception):
@@ -1060,14 +931,3 @@ def _row_dtype(layout, row_bytes, columns):
     order = sorted(wanted)
     return np.dtype({"names": [wanted[i] for i in order], "formats": formats,
                      "offsets": offsets, "itemsize": max(row_bytes, 1)})
-
-
-def read_file_bytes(path, *, format=None):
-    """The bytes of a FITS file, gunzipped if compressed (errors name the file).
-
-    Raises
-    ------
-    SpectrumReadError
-        If the file is missing, a directory, unreadable, or a corrupt gzip stream.
-    """
-    return _read_bytes(path, format)

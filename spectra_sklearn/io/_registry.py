@@ -38,13 +38,14 @@ class Format:
     read: object
     description: str = ""
     multiple: bool = False
+    priority: int = 0
 
 
 _FORMATS = {}
 
 
 def register_format(
-    name, *, identify, read, description="", multiple=False, overwrite=False
+    name, *, identify, read, description="", multiple=False, priority=0, overwrite=False
 ):
     """Register a file format for :func:`~spectra_sklearn.io.read_spectrum`.
 
@@ -68,6 +69,13 @@ def register_format(
         with one spectrum per row). Such files are read whole by
         :func:`~spectra_sklearn.io.read_spectra_file`; :func:`read_spectrum`
         takes one of them by ``index``.
+    priority : int, default=0
+        When several formats recognise a file, the one of highest priority
+        reads it (as specutils' ``data_loader(priority=)``). A survey format
+        that recognises its own files keeps the default; a generic format
+        that accepts any file of a broad layout registers below 0 (the
+        built-in ``"spex"`` at -5, ``"fits"`` at -10), so a new format never
+        has to edit another format's ``identify``.
     overwrite : bool, default=False
         Replace an existing registration of ``name``.
 
@@ -111,7 +119,7 @@ def register_format(
         raise ValueError(
             f"The format {name!r} is already registered; pass overwrite=True to replace it."
         )
-    _FORMATS[name] = Format(name, identify, read, description, bool(multiple))
+    _FORMATS[name] = Format(name, identify, read, description, bool(multiple), int(priority))
 
 
 def available_formats():
@@ -244,13 +252,15 @@ def identify_format(path):
     Returns
     -------
     str
-        The one registered format whose ``identify`` accepts the file.
+        The registered format whose ``identify`` accepts the file; of
+        several, the one of highest ``priority`` (see :func:`register_format`).
 
     Raises
     ------
     SpectrumReadError
         If the file does not exist, no format recognises it (the message lists
-        the known formats), or several do (pass ``format=`` explicitly).
+        the known formats), or several of the same highest priority do (pass
+        ``format=`` explicitly).
 
     Examples
     --------
@@ -268,7 +278,9 @@ def identify_format(path):
         why = "this is a directory, not a file" if os.path.isdir(path) else "no such file"
         raise SpectrumReadError(path, why)
     head = FileHead(path)
-    matches = [f.name for f in _FORMATS.values() if _claims(f, head)]
+    claims = [f for f in _FORMATS.values() if _claims(f, head)]
+    top = max((f.priority for f in claims), default=None)
+    matches = [f.name for f in claims if f.priority == top]
     if len(matches) == 1:
         return matches[0]
     known = ", ".join(available_formats())

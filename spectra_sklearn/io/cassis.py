@@ -102,7 +102,7 @@ from astropy.io import ascii as astropy_ascii
 
 from .._spectrum import Spectrum
 from ._errors import SpectrumReadError
-from ._fits import as_float64, read_primary_image, survey_of
+from ._fits import as_float64, read_primary_image
 from ._grid import check_usable, inverse_variance
 from ._registry import register_format
 from ._units import parse_flux_unit, parse_wavelength_unit
@@ -127,7 +127,13 @@ _CARDS = (("object", "OBJECT"), ("pointing", "POINTING"), ("redshift", "REDSHIFT
 def identify_cassis(path, head):
     """Whether ``path`` is a CASSIS FITS spectrum: a Spitzer primary image whose
     ``COL01DEF`` card is ``wavelength`` (first header blocks only)."""
-    return survey_of(head.fits_header, head.name) == "cassis"
+    cards = head.fits_header or {}
+    return (
+        str(cards.get("TELESCOP") or "").strip().upper() == "SPITZER"
+        and cards.get("NAXIS") == 2
+        and (str(cards.get("COL01DEF") or "").strip().lower() == "wavelength"
+             or head.name.startswith("cassis_"))
+    )
 
 
 def identify_cassis_tbl(path, head):

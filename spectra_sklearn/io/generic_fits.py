@@ -72,7 +72,7 @@ from astropy.io import fits
 
 from .._spectrum import Spectrum
 from ._errors import SpectrumReadError
-from ._fits import open_fits, survey_of
+from ._fits import open_fits
 from ._grid import check_usable, clean_grid, inverse_variance
 from ._registry import register_format
 from ._units import parse_flux_unit, parse_wavelength_unit
@@ -96,15 +96,13 @@ def identify_fits(path, head):
     An empty primary HDU (``NAXIS = 0``) is accepted so that spectra stored
     in an extension table are recognised; the reader then says clearly
     if no extension holds a spectrum. Files that a survey format recognises
-    (:func:`~spectra_sklearn.io._fits.survey_of`: SDSS ``spec``, MILES,
-    ISO SWS, CASSIS, SDSS templates) are left to that format; ``format="fits"``
-    still reads them where the generic layouts apply.
+    (SDSS ``spec``, MILES, ISO SWS, CASSIS, SDSS templates) are left to that
+    format by priority (``"fits"`` registers at -10); ``format="fits"`` still
+    reads them where the generic layouts apply.
     """
     cards = head.fits_header
     if not cards or not (_FITS_NAME.search(path.name) or head.is_fits):
         return False
-    if survey_of(cards, head.name) is not None:
-        return False  # SDSS, MILES, ISO SWS ... files have their own format
     naxis = cards.get("NAXIS")
     if naxis == 0:
         return True
@@ -340,4 +338,5 @@ register_format(
     read=read_fits,
     description="generic 1-D FITS: image with a linear or log-linear wavelength "
     "solution, or a table with wavelength and flux columns",
+    priority=-10,  # the fallback: any format that recognises a file reads it
 )

@@ -54,7 +54,7 @@ from astropy import units as u
 
 from .._spectrum import Spectrum
 from ._errors import SpectrumReadError
-from ._fits import as_float64, header_cards, open_fitsio, read_primary_image, survey_of
+from ._fits import as_float64, header_cards, open_fitsio, read_primary_image
 from ._grid import check_usable, clean_grid, inverse_variance
 from ._registry import register_format
 from ._units import parse_flux_unit, parse_wavelength_unit
@@ -70,7 +70,9 @@ _BAD_FLAG_BITS = 0b11111 | (1 << 30)  # glitches, out of limit, no data; ISAP ma
 def identify_iso_sws(path, head):
     """Whether ``path`` is an ISO SWS spectrum (``TELESCOP = 'ISO'``,
     ``INSTRUME = 'SWS'``; first header blocks only)."""
-    return survey_of(head.fits_header) == "iso_sws"
+    cards = head.fits_header or {}
+    return (str(cards.get("TELESCOP") or "").strip().upper() == "ISO"
+            and str(cards.get("INSTRUME") or "").strip().upper() == "SWS")
 
 
 def _tdt(path, cards):

@@ -46,7 +46,7 @@ from astropy import units as u
 from .._spectrum import Spectrum
 from ._edges import edge_padding
 from ._errors import SpectrumReadError
-from ._fits import as_float64, read_primary_image, survey_of
+from ._fits import as_float64, read_primary_image
 from ._grid import check_usable
 from ._registry import register_format
 from ._units import parse_wavelength_unit
@@ -57,10 +57,16 @@ FORMAT = "miles"
 _ID = re.compile(r"m(\d{4})V?", re.IGNORECASE)
 
 
+_MILES_NAME = re.compile(r"^miles.*\.fits?(\.gz)?$", re.IGNORECASE)
+
+
 def identify_miles(path, head):
     """Whether ``path`` is a MILES spectrum: ``TPLLIB = 'MILES'``, or a file
     named ``MILES*.fits`` with a 1-D primary image (first header blocks only)."""
-    return survey_of(head.fits_header, head.name) == "miles"
+    cards = head.fits_header or {}
+    return str(cards.get("TPLLIB") or "").strip().upper() == "MILES" or (
+        cards.get("NAXIS") == 1 and bool(_MILES_NAME.match(head.name))
+    )
 
 
 def _number(cards, key, path, default=None):

@@ -54,7 +54,7 @@ from astropy import units as u
 from .._spectrum import Spectrum
 from ._edges import edge_padding
 from ._errors import SpectrumReadError
-from ._fits import as_float64, read_primary_image, survey_of
+from ._fits import as_float64, read_primary_image
 from ._registry import register_format
 
 __all__ = ["read_sdss_templates", "identify_sdss_templates"]
@@ -65,7 +65,9 @@ FORMAT = "sdss_templates"
 def identify_sdss_templates(path, head):
     """Whether ``path`` is a template file: a 2-D primary image with the SDSS
     log-linear wavelength cards ``COEFF0``/``COEFF1`` and no ``TELESCOP``."""
-    return survey_of(head.fits_header) == "sdss_templates"
+    cards = head.fits_header or {}
+    return (cards.get("NAXIS") == 2 and "COEFF0" in cards and "COEFF1" in cards
+            and not str(cards.get("TELESCOP") or "").strip())
 
 
 def read_sdss_templates(path):

@@ -95,7 +95,7 @@ from astropy import units as u
 
 from .._spectrum import Spectrum
 from ._errors import SpectrumReadError
-from ._fits import as_float64, read_primary_image, survey_of
+from ._fits import as_float64, read_primary_image
 from ._grid import check_usable, clean_grid, inverse_variance
 from ._registry import register_format
 from ._units import parse_flux_unit, parse_wavelength_unit
@@ -159,8 +159,6 @@ def identify_spex(path, head):
         return False
     if any(key in cards for key in _WCS_KEYS):
         return False  # a wavelength solution: rows are spectra, not Spextool rows
-    if survey_of(cards) is not None:
-        return False
     who = f"{cards.get('TELESCOP', '')} {cards.get('INSTRUME', '')}".upper()
     return not any(name in who for name in _OTHER_INSTRUMENT)
 
@@ -282,4 +280,7 @@ register_format(
     read=read_spex,
     description="SpeX prism / Spextool FITS image (2-4, N): wavelength, flux, "
     "uncertainty, flag (Burgasser 2014)",
+    # any 2-D image without a wavelength solution: survey formats that also
+    # recognise their files (SDSS templates, CASSIS) take precedence
+    priority=-5,
 )

@@ -108,17 +108,49 @@ def test_an_identifier_tripping_over_odd_bytes_says_no(tmp_path, scratch_format)
 
 
 def test_each_real_file_is_claimed_by_at_most_one_format(shared_data):
-    """Identification must be unambiguous on the real data (a sample of every folder)."""
+    """Identification must be unambiguous on the real data (a sample of every folder).
+
+    Generic formats ("fits" at priority -10, "spex" at -5) may also accept a
+    survey's file; of the formats that claim it, exactly one has the highest
+    priority, and that one is what identify_format names.
+    """
     claimed = {}
     for folder in sorted(p for p in shared_data.iterdir() if p.is_dir()):
         files = sorted(p for p in folder.rglob("*") if p.is_file())
         for path in files[:40] + files[-10:]:
             head = _registry.FileHead(path)
-            names = [f.name for f in _registry._FORMATS.values() if f.identify(head.path, head)]
+            claims = [f for f in _registry._FORMATS.values() if f.identify(head.path, head)]
+            top = max((f.priority for f in claims), default=None)
+            names = [f.name for f in claims if f.priority == top]
             assert len(names) <= 1, (path, names)
             if names:
+                assert identify_format(path) == names[0], path
                 claimed.setdefault(names[0], path)
-    assert {"spex", "demeo2009", "mahlke2022"} <= set(claimed)
+    assert {"spex", "demeo2009", "mahlke2022", "sdss", "miles", "iso_sws", "cassis",
+            "sdss_templates"} <= set(claimed)
+
+
+def test_a_generic_format_yields_to_a_survey_format_by_priority(tmp_path):
+    path = tmp_path / "star.twocolpri"
+    path.write_text("1 2\n2 3\n")
+
+    def read(p):
+        w, f = np.loadtxt(p, unpack=True)
+        return Spectrum(w, f)
+
+    def anything(p, head):
+        return p.suffix == ".twocolpri"
+
+    try:
+        register_format("generic_test", identify=anything, read=read, priority=-20)
+        register_format("survey_test", identify=anything, read=read)
+        assert identify_format(path) == "survey_test"
+        register_format("survey_test_2", identify=anything, read=read)
+        with pytest.raises(SpectrumReadError, match="several formats"):
+            identify_format(path)
+    finally:
+        for name in ("generic_test", "survey_test", "survey_test_2"):
+            _registry._FORMATS.pop(name, None)
 
 
 # -- units -----------------------------------------------------------------------------
