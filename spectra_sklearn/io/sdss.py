@@ -94,6 +94,7 @@ A minimal file with the SDSS layout:
 Unit("1e-17 erg / (Angstrom s cm2)")
 """
 
+import math
 import os
 
 import numpy as np
@@ -187,22 +188,28 @@ def _band_meta(labels):
     flux that is zero, negative or not finite.
     """
     meta = {}
-    flux = labels.get("SPECTROFLUX")
-    mag = labels.get("SPECTROMAG")
-    flux = None if flux is None else np.asarray(flux, dtype=np.float64).ravel()
-    mag = None if mag is None else np.asarray(mag, dtype=np.float64).ravel()
-    if flux is not None and flux.size == len(BANDS):
+    flux = _band_values(labels.get("SPECTROFLUX"))
+    mag = _band_values(labels.get("SPECTROMAG"))
+    if flux is not None:
         for band, f in zip(BANDS, flux):
-            meta[f"spectroflux_{band}"] = float(f)
-        if mag is None or mag.size != len(BANDS):
-            with np.errstate(divide="ignore", invalid="ignore"):
-                good = np.isfinite(flux) & (flux > 0)
-                mag = np.where(good, 22.5 - 2.5 * np.log10(np.where(good, flux, 1.0)),
-                               np.nan)
-    if mag is not None and mag.size == len(BANDS):
+            meta[f"spectroflux_{band}"] = f
+        if mag is None:  # plain floats: five values, numpy would cost more
+            mag = [22.5 - 2.5 * math.log10(f) if math.isfinite(f) and f > 0
+                   else math.nan for f in flux]
+    if mag is not None:
         for band, m in zip(BANDS, mag):
-            meta[f"spectromag_{band}"] = float(m)
+            meta[f"spectromag_{band}"] = m
     return meta
+
+
+def _band_values(value):
+    """Five floats (one per ugriz band) from a SPECOBJ vector cell, else None."""
+    if not isinstance(value, tuple) or len(value) != len(BANDS):
+        return None
+    try:
+        return [float(v) for v in value]
+    except (TypeError, ValueError):
+        return None
 
 
 def _read_fast(path):
