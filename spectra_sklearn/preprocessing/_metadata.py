@@ -407,7 +407,7 @@ class MetadataFeatures(TransformerMixin, BaseEstimator):
         Returns
         -------
         ndarray of shape (n_samples, n_features_out)
-            float64: the key values, colours and absolute magnitudes (NaN
+            Float64: the key values, colours and absolute magnitudes (NaN
             where missing), then the 0/1 missing indicators; columns as in
             :meth:`get_feature_names_out`.
 
