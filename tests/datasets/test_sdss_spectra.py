@@ -246,3 +246,38 @@ def test_parse_ids_round_trip(ids, form):
     else:
         rows = [tuple(np.int64(v) for v in i) for i in ids]
     assert parse_sdss_ids(rows) == ids
+
+
+def test_fetched_spectra_through_a_fitted_fusion_pipeline(sas, tmp_path):
+    # files -> fetch -> SPECOBJ meta -> [flux | catalogue] -> fusion net -> predictions
+    pytest.importorskip("torch")
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import make_pipeline
+
+    from spectra_sklearn.nn import SpectrumFusionClassifier
+    from spectra_sklearn.preprocessing import (
+        FluxScaler,
+        MetadataFeatures,
+        SpectralResampler,
+        make_flux_metadata_union,
+    )
+
+    with serve(sas) as (url, _):
+        sdss = fetch_sdss_spectra(list(REAL.values()), data_home=tmp_path / "home",
+                                  base_url=url, progress=False)
+    catalogue = MetadataFeatures(["z", "sn_median_all", "spectromag_r"],
+                                 colours=["spectromag_g-spectromag_r"])
+    pipe = make_pipeline(
+        SpectralResampler(wavelength_grid=np.linspace(4000.0, 9000.0, 32),
+                          wavelength_unit="Angstrom"),
+        FluxScaler(),
+        make_flux_metadata_union(catalogue),
+        SimpleImputer(),
+        SpectrumFusionClassifier(n_tabular_features=4, max_epochs=2, random_state=0,
+                                 n_filters=4, n_blocks=2, pooled_length=4, embed_dim=16,
+                                 n_heads=2, tabular_hidden_size=16, batch_size=2),
+    )
+    pipe.fit(sdss.data, sdss.target_class)
+    proba = pipe.predict_proba(sdss.data)
+    assert proba.shape == (2, 2) and np.allclose(proba.sum(axis=1), 1.0)
+    assert set(pipe.predict(sdss.data)) <= {"STAR", "GALAXY"}
