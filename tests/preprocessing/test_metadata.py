@@ -324,3 +324,16 @@ def test_add_metadata_errors_name_the_spectrum_and_key():
         add_metadata(spectra, [[1.0], [2.0]])
     with pytest.raises(TypeError, match="'spectra' must be"):
         add_metadata(np.ones((2, 3)), {"J": [1.0, 2.0]})
+
+
+def test_pandas_output_is_named():
+    pd = pytest.importorskip("pandas")
+    features = MetadataFeatures(["J_2MASS", "KS_2MASS"]).set_output(transform="pandas")
+    frame = features.fit_transform(_spectra(ROWS))
+    assert isinstance(frame, pd.DataFrame)
+    assert list(frame.columns) == ["J_2MASS", "KS_2MASS", "missingindicator_KS_2MASS"]
+    batch = SpectrumBatch.from_arrays([1.2, 1.3], np.ones((2, 2)),
+                                      meta=[{"z": 0.5}, {"z": 0.7}])
+    union = make_flux_metadata_union(MetadataFeatures(["z"])).set_output(transform="pandas")
+    assert list(union.fit_transform(batch).columns) == [
+        "flux__1.2", "flux__1.3", "metadata__z"]
