@@ -21,6 +21,7 @@ exist, a path that is not a str, an out-of-range ``index`` -- stay
 """
 
 import os
+import stat
 from typing import NamedTuple
 
 __all__ = ["ReadFailure", "SpectrumReadError", "SpectrumReadWarning"]
@@ -129,3 +130,48 @@ def summarise_failures(failures, n_total, what="skipped"):
     if len(failures) > 10:
         lines.append(f"  ... and {len(failures) - 10} more")
     return "\n".join(lines)
+
+
+def check_regular_file(path, format=None):
+    """Raise :class:`SpectrumReadError` unless ``path`` is an existing regular file.
+
+    The one place the readers turn a path that cannot be read into a message:
+    a missing file, a directory, and anything but a regular file (a FIFO, a
+    device such as ``/dev/zero``, a socket), which would block or never end.
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise SpectrumReadError(path, "no such file", format=format) from None
+    except OSError as exc:
+        raise SpectrumReadError(path, f"cannot open the file ({exc})", format=format) from None
+    if stat.S_ISDIR(mode):
+        raise SpectrumReadError(path, "this is a directory, not a file", format=format)
+    if not stat.S_ISREG(mode):
+        raise SpectrumReadError(
+            path, "not a regular file (a FIFO, device or socket); spectra are read "
+            "from regular files only", format=format)
+
+
+def open_spectrum_file(path, mode="rb", *, format=None, **kwargs):
+    """:func:`open` for a reader: a regular file only, every failure a SpectrumReadError.
+
+    Parameters
+    ----------
+    path : str or path-like
+    mode : str, default="rb"
+    format : str, default=None
+        The format named in the error.
+    **kwargs
+        Passed to :func:`open` (``encoding``, ``errors``).
+
+    Raises
+    ------
+    SpectrumReadError
+        As :func:`check_regular_file`, or when the operating system refuses.
+    """
+    check_regular_file(path, format)
+    try:
+        return open(path, mode, **kwargs)
+    except OSError as exc:
+        raise SpectrumReadError(path, f"cannot open the file ({exc})", format=format) from None

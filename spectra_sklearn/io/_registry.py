@@ -9,11 +9,10 @@ way; specutils' trial reads are what makes its auto-identification slow).
 """
 
 import dataclasses
-import os
 import zlib
 from pathlib import Path
 
-from ._errors import SpectrumReadError
+from ._errors import check_regular_file, SpectrumReadError
 from ._fits import card_value
 
 __all__ = [
@@ -274,9 +273,7 @@ def identify_format(path):
     >>> identify_format(path)
     'fits'
     """
-    if not os.path.isfile(path):
-        why = "this is a directory, not a file" if os.path.isdir(path) else "no such file"
-        raise SpectrumReadError(path, why)
+    check_regular_file(path)
     head = FileHead(path)
     claims = [f for f in _FORMATS.values() if _claims(f, head)]
     top = max((f.priority for f in claims), default=None)

@@ -60,7 +60,7 @@ from astropy import units as u
 from astropy.io import ascii as astropy_ascii
 
 from .._spectrum import Spectrum
-from ._errors import SpectrumReadError
+from ._errors import check_regular_file, SpectrumReadError
 from ._grid import check_usable, clean_grid, inverse_variance
 from ._registry import register_format
 from ._units import parse_flux_unit, parse_wavelength_unit
@@ -232,9 +232,7 @@ def read_ascii(path, *, wavelength_unit=None, flux_unit=None):
         non-numeric one, no wavelength unit, an unknown unit, no usable pixel,
         or only NaN flux.
     """
-    if not os.path.isfile(path):
-        why = "this is a directory, not a file" if os.path.isdir(path) else "no such file"
-        raise SpectrumReadError(path, why, format=FORMAT)
+    check_regular_file(path, FORMAT)
     try:
         table = _read_table(path)
     except SpectrumReadError:

@@ -91,7 +91,7 @@ import numpy as np
 from astropy import units as u
 
 from .._spectrum import Spectrum
-from ._errors import SpectrumReadError
+from ._errors import open_spectrum_file, SpectrumReadError
 from ._registry import register_format
 
 __all__ = [
@@ -151,15 +151,12 @@ def identify_mahlke2022(path, head):
 
 def _read_rows(path, format):
     """The header and the rows of a CSV file, or a SpectrumReadError."""
-    try:
-        with open(path, "rb") as stream:
+    with open_spectrum_file(path, format=format) as stream:
+        try:
             data = stream.read()
-    except FileNotFoundError:
-        raise SpectrumReadError(path, "no such file", format=format) from None
-    except IsADirectoryError:
-        raise SpectrumReadError(path, "this is a directory, not a file", format=format) from None
-    except OSError as exc:
-        raise SpectrumReadError(path, f"cannot read the file ({exc})", format=format) from None
+        except OSError as exc:
+            raise SpectrumReadError(path, f"cannot read the file ({exc})",
+                                    format=format) from None
     if data[:2] == b"\x1f\x8b":
         try:
             data = gzip.decompress(data)

@@ -101,7 +101,7 @@ from astropy import units as u
 from astropy.io import ascii as astropy_ascii
 
 from .._spectrum import Spectrum
-from ._errors import SpectrumReadError
+from ._errors import open_spectrum_file, SpectrumReadError
 from ._fits import as_float64, read_primary_image
 from ._grid import check_usable, inverse_variance
 from ._registry import register_format
@@ -314,14 +314,13 @@ def read_cassis(path, *, stitch="cassis", mask_flags=False):
 
 
 def _read_ipac(path):
-    try:
-        with open(path, encoding="ascii", errors="replace") as stream:
+    with open_spectrum_file(path, "r", format=FORMAT_TBL, encoding="ascii",
+                            errors="replace") as stream:
+        try:
             lines = stream.read().splitlines()
-    except FileNotFoundError:
-        raise SpectrumReadError(path, "no such file", format=FORMAT_TBL) from None
-    except IsADirectoryError:
-        raise SpectrumReadError(path, "this is a directory, not a file",
-                                format=FORMAT_TBL) from None
+        except OSError as exc:
+            raise SpectrumReadError(path, f"cannot read the file ({exc})",
+                                    format=FORMAT_TBL) from None
     first = next((i for i, line in enumerate(lines) if line.startswith("|")), None)
     if first is None:
         raise SpectrumReadError(

@@ -47,7 +47,7 @@ import numpy as np
 from astropy import units as u
 
 from .._spectrum import Spectrum
-from ._errors import SpectrumReadError
+from ._errors import open_spectrum_file, SpectrumReadError
 from ._grid import inverse_variance
 from ._registry import register_format
 
@@ -199,13 +199,12 @@ def read_smass(path):
         If the file is missing or unreadable, or its text is not an SMASSII
         spectrum.
     """
-    try:
-        with open(path, "rb") as stream:
+    with open_spectrum_file(path, format=FORMAT) as stream:
+        try:
             data = stream.read()
-    except FileNotFoundError:
-        raise SpectrumReadError(path, "no such file", format=FORMAT) from None
-    except OSError as exc:
-        raise SpectrumReadError(path, f"cannot read the file ({exc})", format=FORMAT) from None
+        except OSError as exc:
+            raise SpectrumReadError(path, f"cannot read the file ({exc})",
+                                    format=FORMAT) from None
     return parse_smass_text(data, source=path)
 
 
