@@ -18,6 +18,13 @@ from spectra_sklearn.images import (
     read_images,
 )
 
+from _galaxy_zoo_images import galaxy_zoo_image_paths
+
+
+@pytest.fixture(scope="module")
+def galaxy_zoo_paths(shared_data):
+    return galaxy_zoo_image_paths(shared_data)
+
 
 def test_real_galaxy_zoo_jpegs(galaxy_zoo_paths):
     paths = galaxy_zoo_paths[:5]

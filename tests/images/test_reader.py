@@ -16,6 +16,13 @@ from sklearn.utils._param_validation import InvalidParameterError
 
 from spectra_sklearn.images import ImageBatch, ImageReader, ImageReadError, ImageReadWarning
 
+from _galaxy_zoo_images import galaxy_zoo_image_paths
+
+
+@pytest.fixture(scope="module")
+def galaxy_zoo_paths(shared_data):
+    return galaxy_zoo_image_paths(shared_data)
+
 
 def centre_colours(batch):
     """Mean r, g, b of the central 40 x 40 pixels (module level: the Pipeline pickles)."""

@@ -19,6 +19,13 @@ from spectra_sklearn.images import (
     read_images,
 )
 
+from _galaxy_zoo_images import galaxy_zoo_image_paths
+
+
+@pytest.fixture(scope="module")
+def galaxy_zoo_paths(shared_data):
+    return galaxy_zoo_image_paths(shared_data)
+
 
 @pytest.fixture(scope="module")
 def galaxies(galaxy_zoo_paths):
