@@ -100,7 +100,8 @@ def _parser():
     fit.add_argument("--format", default=None,
                      help="with --files-from: the files' format (default: identify each)")
     fit.add_argument("--model-file", type=Path, required=True,
-                     help="where to save the fitted pipeline (e.g. model.joblib)")
+                     help="where to save the fitted pipeline (e.g. model.zip: skops and "
+                          "weights-only network archives, safe to load)")
     fit.add_argument("--force", action="store_true",
                      help="overwrite --model-file if it exists")
     _data_options(fit)
@@ -148,6 +149,10 @@ def _parser():
                               "tcp://head:8786); workers read the files themselves")
     predict.add_argument("--quiet", action="store_true",
                          help="no progress bar (the final summary line is still printed)")
+    predict.add_argument("--trust-pickle", action="store_true",
+                         help="also load a model file of an older version (a joblib "
+                              "pickle, which runs code named in it): only files you "
+                              "made or trust")
     from ._report import add_report_parser
     from ._serve import add_serve_parser
 
@@ -281,9 +286,14 @@ def _run_predict(args):
         from distributed import Client
 
         client = Client(args.scheduler)
+    model = args.model_file
+    if args.trust_pickle:
+        from ._model_file import load_model
+
+        model = load_model(model, trust_pickle=True)[0]
     try:
         result = predict_files(
-            args.model_file, paths, output=args.output, chunk_size=args.chunk_size,
+            model, paths, output=args.output, chunk_size=args.chunk_size,
             format=args.format, on_error=args.on_error, resume=args.resume,
             force=args.force, n_jobs=args.n_jobs, client=client, progress=not args.quiet)
     except ImportError as exc:  # pyarrow or distributed missing: say which
