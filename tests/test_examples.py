@@ -167,6 +167,19 @@ def test_spex_fusion_example(shared_data, tmp_path):
     assert re.search(r"fits\.gz\s+(FLD|INT|VL)-G\s+(FLD|INT|VL)-G", result.stdout)
 
 
+def test_galaxy_morphology_example(shared_data, tmp_path):
+    needs(shared_data, "galaxy_zoo1")
+    out = tmp_path / "out"
+    result = run_example("plot_galaxy_morphology.py", out, shared_data)
+    check_run(result, out, ["galaxy_class_balance.png", "galaxy_confusion_matrix.png",
+                            "galaxy_predictions.png"])
+    rows = results_rows(out, "galaxy_morphology")
+    assert {r["metric"] for r in rows} == {"accuracy (6)", "macro-F1 (6)", "accuracy (3)",
+                                          "macro-F1 (3)"}
+    # 3 epochs on 240 images: only that it ran and scored, not how well
+    assert 0 < table_score(result.stdout, "accuracy", "(3)") <= 1
+
+
 def test_examples_keep_existing_outputs_without_force(shared_data, tmp_path):
     out = tmp_path / "out"
     out.mkdir()
