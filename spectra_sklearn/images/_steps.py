@@ -1,7 +1,8 @@
 """Machinery shared by the image transformers: inputs in, the same kind out.
 
-A step implements ``_transform_stack(stack, band_names)`` on a float64
-array of shape ``(n_images, n_bands, height, width)`` whose images share one
+A step implements ``_transform_stack(stack, band_names)`` on a float32 or
+float64 array (the dtype of the input: float32 for a batch; steps compute in
+it and return it, so a batch is never copied to float64) of shape ``(n_images, n_bands, height, width)`` whose images share one
 shape and bands, returning the new stack and band names. :class:`ImageStep`
 feeds it the whole batch when the images share a shape, one image at a time
 when they do not, and returns what came in:
@@ -32,7 +33,8 @@ def read_image_input(estimator, X, *, reset):
     """``(groups, kind, dtype, batch)`` for a step's ``fit``/``transform``.
 
     ``groups`` is a list of ``(rows, stack, band_names)``: the positions of
-    the images in the batch, their float64 pixels ``(n, n_bands, h, w)`` and
+    the images in the batch, their pixels ``(n, n_bands, h, w)`` (float32 or
+    float64, not copied) and
     their band names, one group for a batch of one shape (or an array), one
     per image otherwise.
 
@@ -82,14 +84,13 @@ def read_image_input(estimator, X, *, reset):
     if len(batch) == 0:
         raise ValueError(f"{name} needs at least one image; got an empty ImageBatch.")
     if batch.common_shape:
-        groups = [(np.arange(len(batch)), np.asarray(batch._pixels, dtype=np.float64),
-                   batch._band_names[0])]
+        groups = [(np.arange(len(batch)), batch._pixels, batch._band_names[0])]
         if len(set(batch._band_names)) > 1:
-            groups = [(np.array([i]), np.asarray(batch._pixels[i:i + 1], dtype=np.float64),
-                       batch._band_names[i]) for i in range(len(batch))]
+            groups = [(np.array([i]), batch._pixels[i:i + 1], batch._band_names[i])
+                      for i in range(len(batch))]
     else:
-        groups = [(np.array([i]), np.asarray(img[None], dtype=np.float64),
-                   batch._band_names[i]) for i, img in enumerate(batch._images)]
+        groups = [(np.array([i]), img[None], batch._band_names[i])
+                  for i, img in enumerate(batch._images)]
     return groups, kind, dtype, batch
 
 
@@ -101,12 +102,16 @@ def assemble(groups_out, kind, dtype, batch):
             [g[1] for g in groups_out])
         stack = stack.astype(dtype, copy=False)
         return stack.reshape(n, -1) if kind == "2d" else stack
+    meta = [dict(m) for m in batch._meta]
+    if len(groups_out) == 1 and np.array_equal(groups_out[0][0], np.arange(n)):
+        _, stack, band_names = groups_out[0]  # one shape: no per-image regrouping
+        return ImageBatch(np.asarray(stack, dtype=np.float32), band_names=band_names, meta=meta)
     images, names = [None] * n, [None] * n
     for rows, stack, band_names in groups_out:
         for k, row in enumerate(rows):
             images[row] = stack[k]
             names[row] = band_names
-    return ImageBatch(images, band_names=names, meta=[dict(m) for m in batch._meta])
+    return ImageBatch(images, band_names=names, meta=meta)
 
 
 class ImageStep(TransformerMixin, BaseEstimator):

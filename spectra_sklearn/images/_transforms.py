@@ -125,8 +125,9 @@ class ImageResizer(ImageStep):
     output pixel covers: the 2-D counterpart of flux-conserving spectral
     resampling (SpectRes, Carnall 2017), and what OpenCV's ``INTER_AREA``
     does. It is computed as two matrix products with the overlap matrices of
-    the rows and of the columns (:func:`area_weights`), so the mean of each
-    band is conserved exactly (to float rounding) for any sizes. A NaN pixel
+    the rows and of the columns (:func:`area_weights`), in the dtype of the
+    input (float32 for a batch), so the mean of each band is conserved exactly
+    (to float rounding) for any sizes. A NaN pixel
     gets zero weight and the mean renormalises over the valid area (as the
     spectral resampler does with masked pixels); an output pixel with no
     valid input is NaN. PyTorch's ``interpolate(mode='area')``
@@ -183,13 +184,17 @@ class ImageResizer(ImageStep):
     def _transform_stack(self, stack, band_names):
         size = image_size(self.size, "size", type(self).__name__)
         if self.method == "area":
-            rows = area_weights(stack.shape[2], size[0])
-            cols = area_weights(stack.shape[3], size[1])
+            rows = area_weights(stack.shape[2], size[0]).astype(stack.dtype)
+            cols = area_weights(stack.shape[3], size[1]).astype(stack.dtype)
             valid = np.isfinite(stack)
-            total = rows @ np.where(valid, stack, 0.0) @ cols.T
-            area = rows @ valid.astype(np.float64) @ cols.T
+            if valid.all():  # the usual case: normalised weights, two products
+                rows /= rows.sum(axis=1, keepdims=True)
+                cols /= cols.sum(axis=1, keepdims=True)
+                return rows @ stack @ cols.T, band_names
+            total = rows @ np.where(valid, stack, 0) @ cols.T
+            area = rows @ valid.astype(stack.dtype) @ cols.T
             with np.errstate(invalid="ignore", divide="ignore"):
-                return np.where(area > 0, total / area, np.nan), band_names
+                return np.where(area > 0, total / area, np.nan).astype(stack.dtype), band_names
         import torch
         from torch.nn import functional
 
@@ -396,7 +401,7 @@ class ChannelStandardizer(OneToOneFeatureMixin, ImageStep):
         for _, stack, _ in groups:
             values = np.moveaxis(stack, 1, 0).reshape(n_bands, -1)
             finite = np.isfinite(values)
-            total += np.where(finite, values, 0.0).sum(axis=1)
+            total += np.where(finite, values, 0).sum(axis=1, dtype=np.float64)
             count += finite.sum(axis=1)
         with np.errstate(invalid="ignore", divide="ignore"):
             mean = total / count
@@ -429,7 +434,7 @@ class ChannelStandardizer(OneToOneFeatureMixin, ImageStep):
 
     def _transform_stack(self, stack, band_names):
         shift, scale = self._shift_scale(stack.shape[1])
-        return (stack - shift) / scale, band_names
+        return (stack - shift.astype(stack.dtype)) / scale.astype(stack.dtype), band_names
 
     def inverse_transform(self, X):
         """Undo the standardisation.
@@ -449,7 +454,8 @@ class ChannelStandardizer(OneToOneFeatureMixin, ImageStep):
         out = []
         for rows, stack, names in groups:
             shift, scale = self._shift_scale(stack.shape[1])
-            out.append((rows, stack * scale + shift, names))
+            out.append((rows, stack * scale.astype(stack.dtype) + shift.astype(stack.dtype),
+                        names))
         return assemble(out, kind, dtype, batch)
 
     def __sklearn_tags__(self):
