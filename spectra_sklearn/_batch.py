@@ -1,13 +1,14 @@
 """Many spectra, on their own grids or on one common grid, indexable by sklearn."""
 
 import numbers
+import sys
 
 import numpy as np
 from astropy import units as u
 
 from ._spectrum import Spectrum
 
-__all__ = ["SpectrumBatch", "as_spectrum_batch"]
+__all__ = ["SpectrumBatch", "as_spectrum_batch", "is_specutils"]
 
 
 class SpectrumBatch:
@@ -396,8 +397,28 @@ class SpectrumBatch:
             return list(self._spectra)
         return [self[i] for i in range(len(self))]
 
+    def to_specutils(self):
+        """Each spectrum as a ``specutils.Spectrum`` (see :func:`spectra_sklearn.io.to_specutils`).
+
+        Returns
+        -------
+        list of specutils.Spectrum
+            One per spectrum, with flux and wavelength Quantities, an
+            ``InverseVariance`` uncertainty (None when unknown), mask and meta.
+
+        Raises
+        ------
+        ImportError
+            If specutils is not installed.
+        """
+        from .io._specutils import to_specutils
+
+        return to_specutils(self)
+
     def __array__(self, dtype=None, copy=None):
         flux = self._require_grid("flux (as a 2-D array)")["flux"]
+        if flux.dtype.kind == "f" and np.isnan(flux).any():
+            _refuse_nan_for_finite_estimator(self, flux)
         if dtype is not None and flux.dtype != dtype:
             return flux.astype(dtype)
         return flux.copy() if copy else flux
@@ -415,6 +436,84 @@ class SpectrumBatch:
         )
 
 
+def is_specutils(X):
+    """Whether ``X`` is a specutils Spectrum / SpectrumCollection, or a list of them.
+
+    Decided from the type's module, so that specutils is imported only when
+    such an object is given.
+    """
+    def ours(obj):
+        return type(obj).__module__.split(".")[0] == "specutils"
+
+    if isinstance(X, (list, tuple)):
+        return len(X) > 0 and all(ours(x) for x in X)
+    return ours(X)
+
+
+def _from_specutils(X):
+    from .io._specutils import _specutils, from_specutils
+
+    specutils = _specutils()
+    items = list(X) if isinstance(X, (list, tuple)) else [X]
+    spectra = []
+    for i, item in enumerate(items):
+        if isinstance(item, specutils.SpectrumCollection):
+            item = [item[j] for j in range(len(item))]
+        elif not isinstance(item, specutils.Spectrum):
+            raise TypeError(
+                f"item {i} is a {type(item).__name__}; spectra_sklearn takes "
+                "specutils.Spectrum objects, lists of them and SpectrumCollection."
+            )
+        for one in item if isinstance(item, list) else [item]:
+            converted = from_specutils(one)
+            spectra.extend(converted.spectra if isinstance(converted, SpectrumBatch)
+                           else [converted])
+    return SpectrumBatch(spectra)
+
+
+def _refuse_nan_for_finite_estimator(batch, flux):
+    """Raise a project error when scikit-learn converts this batch for an
+    estimator that refuses NaN (``check_array(..., ensure_all_finite=True)``).
+
+    Only on the NaN path: the caller is found on the stack, so that
+    ``np.asarray(batch)`` elsewhere, and estimators accepting NaN natively
+    (``HistGradientBoostingClassifier``), still get the flux with its NaN.
+    """
+    frame = sys._getframe(2)
+    for _ in range(8):
+        if frame is None:
+            return
+        code = frame.f_code
+        if code.co_name == "check_array" and "sklearn" in code.co_filename:
+            break
+        frame = frame.f_back
+    else:
+        return
+    finite = frame.f_locals.get("ensure_all_finite", True)
+    if finite is not True:
+        return
+    estimator = frame.f_locals.get("estimator")
+    name = (estimator if isinstance(estimator, str) else type(estimator).__name__
+            ) if estimator is not None else "this estimator"
+    rows = np.flatnonzero(np.isnan(flux).any(axis=1))
+    meta = batch._grid["meta"]
+    shown = ", ".join(_label(meta[i], i) for i in rows[:5])
+    more = f" and {rows.size - 5} more" if rows.size > 5 else ""
+    raise ValueError(
+        f"{rows.size} of {flux.shape[0]} spectra have masked pixels (NaN flux) on the "
+        f"common wavelength grid: {shown}{more}; {name} does not accept NaN. Fill "
+        "them first: SpectralResampler(fill='edge') interpolates masked output pixels, "
+        "or put spectra_sklearn.preprocessing.MaskedPixelInterpolator before "
+        f"{name} (the neural estimators of spectra_sklearn.nn take masked pixels "
+        "as they are)."
+    )
+
+
+def _label(meta, row):
+    source = meta.get("source") if isinstance(meta, dict) else None
+    return f"spectrum {row}" + (f" ({source!r})" if source else "")
+
+
 def _share_grid(spectra):
     first = spectra[0]
     return all(
@@ -430,9 +529,12 @@ def as_spectrum_batch(X, *, input_name="X"):
 
     Parameters
     ----------
-    X : SpectrumBatch, Spectrum, sequence of Spectrum, or array-like of shape (n_spectra, n_pixels)
+    X : SpectrumBatch, Spectrum, sequence of Spectrum, specutils object(s), or array-like of shape (n_spectra, n_pixels)
         A plain 2-D array is taken as flux on the pixel grid ``0 .. n_pixels - 1``
-        (unit ``pix``) with unknown inverse variance.
+        (unit ``pix``) with unknown inverse variance. A ``specutils.Spectrum``
+        (1-D, or 2-D: one spectrum per row), a list of them, or a
+        ``specutils.SpectrumCollection`` is converted with
+        :func:`spectra_sklearn.io.from_specutils`.
     input_name : str, default="X"
         Name used in error messages.
 
@@ -452,6 +554,8 @@ def as_spectrum_batch(X, *, input_name="X"):
         return X, False
     if isinstance(X, Spectrum):
         return SpectrumBatch([X]), False
+    if is_specutils(X):
+        return _from_specutils(X), False
     if isinstance(X, (list, tuple)) and X and all(isinstance(s, Spectrum) for s in X):
         return SpectrumBatch(X), False
     if isinstance(X, (str, bytes)) or (

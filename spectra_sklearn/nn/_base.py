@@ -25,7 +25,7 @@ from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._batch import SpectrumBatch, as_spectrum_batch
+from .._batch import SpectrumBatch, as_spectrum_batch, is_specutils
 from .._spectrum import Spectrum
 
 __all__ = []
@@ -139,7 +139,12 @@ def class_weight_tensor(class_weight, classes, y):
 
 
 def robust_location_scale(X):
-    """Median and normal-consistent IQR of all values of ``X`` (std if IQR is 0)."""
+    """Median and normal-consistent IQR of the finite values of ``X`` (std if IQR is 0)."""
+    finite = np.isfinite(X)
+    if not finite.all():
+        X = X[finite]
+    if X.size == 0:
+        return 0.0, 1.0
     q25, median, q75 = np.percentile(X, [25, 50, 75])
     scale = (q75 - q25) / 1.349
     if not (np.isfinite(scale) and scale > 0):
@@ -200,6 +205,9 @@ class BaseSpectrumNet(BaseEstimator):
     use_ivar = False
     noise_augmentation = 0.0
     input_scaling = "dataset"
+    # Whether X may hold NaN (and masked) pixels: they reach the net as NaN flux,
+    # which SpectrumInput sets to 0 after scaling, with ivar 0 (no information).
+    _allow_nan = False
     # Target handling for validate_data (regressors override).
     _multi_output = False
     _y_numeric = False
@@ -237,6 +245,11 @@ class BaseSpectrumNet(BaseEstimator):
         "verbose": ["verbose"],
     }
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = self._allow_nan
+        return tags
+
     # ------------------------------------------------------------------ input
     def _validate_spectra(self, X, *, reset, y=_NO_Y):
         """Validate ``X`` and return ``(flux, ivar)`` (and ``y`` when given).
@@ -248,7 +261,7 @@ class BaseSpectrumNet(BaseEstimator):
         masked pixels).
         """
         ivar = None
-        if isinstance(X, (SpectrumBatch, Spectrum)) or (
+        if isinstance(X, (SpectrumBatch, Spectrum)) or is_specutils(X) or (
             isinstance(X, list) and X and isinstance(X[0], Spectrum)
         ):
             batch, _ = as_spectrum_batch(X)
@@ -261,11 +274,16 @@ class BaseSpectrumNet(BaseEstimator):
             # bad pixels (mask True) carry no information
             ivar = np.where(batch.mask, 0.0, np.asarray(batch.ivar, dtype=np.float64))
             X = batch.flux
+            if self._allow_nan and batch.mask.any():
+                X = np.where(batch.mask, np.nan, X)  # masked = missing
         dtype = [np.float64, np.float32]
+        finite = "allow-nan" if self._allow_nan else True
         if y is _NO_Y:
-            flux = validate_data(self, X, reset=reset, dtype=dtype)
+            flux = validate_data(self, X, reset=reset, dtype=dtype,
+                                 ensure_all_finite=finite)
             return flux, ivar
         flux, y = validate_data(self, X, y, reset=reset, dtype=dtype,
+                                ensure_all_finite=finite,
                                 multi_output=self._multi_output,
                                 y_numeric=self._y_numeric)
         return flux, ivar, y
@@ -275,12 +293,14 @@ class BaseSpectrumNet(BaseEstimator):
         """The network's input: flux ``(n, n_pixels)`` or ``(n, 2, n_pixels)``.
 
         With ``ivar``, the second channel holds the inverse variance, with
-        unknown (NaN), negative and infinite values set to 0 (no information).
+        unknown (NaN), negative and infinite values set to 0 (no information),
+        as on pixels whose flux is NaN (missing; the network's input module
+        sets that flux to 0 after scaling).
         """
         flux = as_float32(flux)
         if ivar is None:
             return flux
-        ivar = np.where(np.isfinite(ivar) & (ivar > 0), ivar, 0.0)
+        ivar = np.where(np.isfinite(ivar) & (ivar > 0) & np.isfinite(flux), ivar, 0.0)
         return as_float32(np.stack([flux, ivar.astype(np.float32)], axis=1))
 
     def _check_device(self):
@@ -510,7 +530,10 @@ class BaseSpectrumNetClassifier(BaseSpectrumNet):
             Flux on a common wavelength grid, one spectrum per row, or a
             :class:`~spectra_sklearn.SpectrumBatch` on a common grid (which
             also gives the inverse variance for ``use_ivar`` and
-            ``noise_augmentation``). Must be finite.
+            ``noise_augmentation``). NaN flux and masked pixels are missing
+            values where the estimator's ``allow_nan`` tag is set (the
+            convolutional and recurrent estimators): 0 after input scaling,
+            inverse variance 0; otherwise the flux must be finite.
         y : array-like of shape (n_spectra,)
             Class labels (strings or integers), at least 2 distinct.
 
@@ -522,7 +545,7 @@ class BaseSpectrumNetClassifier(BaseSpectrumNet):
         Raises
         ------
         ValueError
-            If ``X`` holds NaN or infinite flux, is not 2-D (or a ragged
+            If ``X`` holds infinite flux (or NaN, without ``allow_nan``), is not 2-D (or a ragged
             batch), if ``y`` is not a classification target or has fewer
             than 2 classes, or if a parameter is out of range.
         """

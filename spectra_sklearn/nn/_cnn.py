@@ -119,6 +119,7 @@ class ConvNetParamsMixin:
     """Module arguments of the convolutional estimators from their parameters."""
 
     _module_class = SpectrumCNNModule
+    _allow_nan = True  # NaN / masked pixels: 0 after scaling, ivar 0
 
     def _module_params(self, n_outputs, shift, scale):
         return {

@@ -114,6 +114,7 @@ class SpectrumRNNClassifier(ClassifierMixin, BaseSpectrumNetClassifier):
         "class_weight": [StrOptions({"balanced"}), dict, None],
     }
     _module_class = SpectrumRNNModule
+    _allow_nan = True  # NaN / masked pixels: 0 after scaling, ivar 0
 
     def __init__(
         self,

@@ -14,7 +14,7 @@ import numpy as np
 from astropy import units as u
 from sklearn.utils.validation import validate_data
 
-from .._batch import SpectrumBatch, as_spectrum_batch
+from .._batch import SpectrumBatch, as_spectrum_batch, is_specutils
 from .._spectrum import Spectrum
 
 __all__ = [
@@ -27,8 +27,8 @@ __all__ = [
 
 
 def is_spectra(X):
-    """Whether ``X`` holds Spectrum records rather than a plain array."""
-    if isinstance(X, (SpectrumBatch, Spectrum)):
+    """Whether ``X`` holds Spectrum records (or specutils ones) rather than a plain array."""
+    if isinstance(X, (SpectrumBatch, Spectrum)) or is_specutils(X):
         return True
     return (
         isinstance(X, (list, tuple))

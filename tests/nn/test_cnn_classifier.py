@@ -72,12 +72,15 @@ def test_generalises_to_new_synthetic_spectra(fitted):
     assert fitted.score(X_new, y_new) > 0.9
 
 
-def test_nan_flux_raises(line_data):
+def test_infinite_flux_raises_nan_is_missing(line_data):
     X, y = line_data
     X = X.copy()
-    X[3, 5] = np.nan
-    with pytest.raises(ValueError, match="Input X contains NaN"):
+    X[3, 5] = np.inf
+    with pytest.raises(ValueError, match="Input X contains infinity"):
         SpectrumCNNClassifier(**FAST).fit(X, y)
+    X[3, 5] = np.nan  # a missing pixel (issue 17): 0 after input scaling
+    proba = SpectrumCNNClassifier(**FAST).fit(X, y).predict_proba(X)
+    assert np.isfinite(proba).all()
 
 
 def test_predict_rejects_other_number_of_pixels(fitted, line_data):
@@ -532,6 +535,8 @@ def test_masked_pixels_count_as_no_information():
     mask[:, 3:6] = True
     ivar_zeroed = np.where(mask, 0.0, batch.ivar)
     masked = SpectrumBatch.from_arrays(batch.wavelength, batch.flux, batch.ivar, mask)
-    zeroed = SpectrumBatch.from_arrays(batch.wavelength, batch.flux, ivar_zeroed)
+    # a masked pixel is missing (issue 17): its flux counts as NaN, its ivar as 0
+    zeroed = SpectrumBatch.from_arrays(batch.wavelength, np.where(mask, np.nan, batch.flux),
+                                       ivar_zeroed)
     np.testing.assert_array_equal(clf.predict_proba(masked), clf.predict_proba(zeroed))
     assert not np.array_equal(clf.predict_proba(masked), clf.predict_proba(batch))

@@ -52,8 +52,9 @@ class FluxStandardizer(nn.Module):
 
     def _spectrum_stats(self, flux):
         x = flux.double()
-        mean = x.mean(dim=1, keepdim=True)
-        std = x.std(dim=1, keepdim=True, unbiased=False)
+        # NaN pixels (missing) do not count; a spectrum without any is as before.
+        mean = x.nanmean(dim=1, keepdim=True)
+        std = (x - mean).square().nanmean(dim=1, keepdim=True).sqrt()
         std = torch.where(std > 0, std, torch.ones_like(std))
         return x, mean, std
 
@@ -91,7 +92,9 @@ class SpectrumInput(nn.Module):
     Notes
     -----
     Input: ``(batch, n_pixels)`` flux, or ``(batch, 2, n_pixels)`` flux and
-    inverse variance. Output: ``(batch, 1 + use_ivar, n_pixels)``.
+    inverse variance. Output: ``(batch, 1 + use_ivar, n_pixels)``. NaN flux
+    (a missing or masked pixel) is 0 in the output (the centre of the scaled
+    flux) and does not count in ``'spectrum'`` scaling.
     """
 
     def __init__(self, input_scaling="dataset", input_shift=0.0, input_scale=1.0,
@@ -112,6 +115,9 @@ class SpectrumInput(nn.Module):
             flux, ivar = X, None
         flux, ivar = self.augment(flux, ivar)
         z = self.standardize(flux)
+        # Missing pixels (NaN flux) become 0, the centre of the scaled flux; with
+        # the ivar channel their inverse variance is 0 too (set by the estimator).
+        z = torch.where(torch.isnan(z), torch.zeros_like(z), z)
         if not self.use_ivar:
             return z.unsqueeze(1)
         if ivar is None:
