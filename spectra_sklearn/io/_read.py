@@ -5,18 +5,21 @@ import os
 import struct
 import warnings
 import zlib
+from collections.abc import Iterable
 
 import numpy as np
 from joblib import Parallel, delayed
 
 from .._batch import SpectrumBatch
+from .._spectrum import Spectrum
 from ._errors import ReadFailure, SpectrumReadError, SpectrumReadWarning, summarise_failures
 from ._registry import get_format, identify_format
 
 __all__ = ["read_spectrum", "read_spectra", "read_spectra_file"]
 
 
-def read_spectrum(path, format=None, index=None, **options):
+def read_spectrum(path: str | os.PathLike, format: str | None = None,
+                  index: int | None = None, **options) -> Spectrum:
     """Read one spectrum file.
 
     Parameters
@@ -105,7 +108,8 @@ def read_spectrum(path, format=None, index=None, **options):
     return result[index]
 
 
-def read_spectra_file(path, format=None, **options):
+def read_spectra_file(path: str | os.PathLike, format: str | None = None,
+                      **options) -> list[Spectrum]:
     """Read every spectrum held by one file (a template library, a table of spectra).
 
     Parameters
@@ -265,8 +269,10 @@ def read_each(paths, format, n_jobs, options, *, on_error="raise", progress=None
     return out
 
 
-def read_spectra(paths, format=None, n_jobs=None, *, on_error="raise", progress=None,
-                 return_failures=False, **options):
+def read_spectra(paths: Iterable[str | os.PathLike], format: str | None = None,
+                 n_jobs: int | None = None, *, on_error: str = "raise",
+                 progress: bool | None = None, return_failures: bool = False,
+                 **options) -> SpectrumBatch | tuple[SpectrumBatch, list[ReadFailure]]:
     """Read many spectrum files, in order, into a SpectrumBatch.
 
     Parameters

@@ -9,7 +9,9 @@ way; specutils' trial reads are what makes its auto-identification slow).
 """
 
 import dataclasses
+import os
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 
 from ._errors import check_regular_file, SpectrumReadError
@@ -44,8 +46,10 @@ _FORMATS = {}
 
 
 def register_format(
-    name, *, identify, read, description="", multiple=False, priority=0, overwrite=False
-):
+    name: str, *, identify: Callable[..., bool], read: Callable[..., object],
+    description: str = "", multiple: bool = False, priority: int = 0,
+    overwrite: bool = False,
+) -> None:
     """Register a file format for :func:`~spectra_sklearn.io.read_spectrum`.
 
     Parameters
@@ -121,7 +125,7 @@ def register_format(
     _FORMATS[name] = Format(name, identify, read, description, bool(multiple), int(priority))
 
 
-def available_formats():
+def available_formats() -> list[str]:
     """Names of the registered formats, sorted.
 
     Returns
@@ -240,7 +244,7 @@ def _claims(spec, head):
         return False
 
 
-def identify_format(path):
+def identify_format(path: str | os.PathLike) -> str:
     """Name the format of ``path`` from its name and first bytes.
 
     Parameters

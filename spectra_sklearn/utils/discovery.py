@@ -18,7 +18,7 @@ _SKIP = ("spectra_sklearn.cli", "spectra_sklearn.__main__",
          "spectra_sklearn.datasets._make_spex_sample")
 
 
-def all_estimators(type_filter=None):
+def all_estimators(type_filter: str | list[str] | None = None) -> list[tuple[str, type]]:
     """Every public scikit-learn estimator class defined in ``spectra_sklearn``.
 
     Walks the package's modules (private ones included, where the classes are
