@@ -125,16 +125,14 @@ def _read_pillow(data, path, format, mode, max_pixels):
         elif im.mode not in ("L", "RGB", "I", "I;16", "I;16B", "I;16L", "F"):
             im = im.convert("RGB")
         array = np.asarray(im)
+        # channels first, float32, in one copy; then scaled in place
+        pixels = np.ascontiguousarray(
+            array[None] if array.ndim == 2 else np.moveaxis(array, -1, 0), dtype=np.float32)
         if im.mode in ("L", "RGB"):
-            pixels = array.astype(np.float32) / np.float32(255)
+            pixels *= np.float32(1 / 255)
         elif im.mode.startswith("I"):
-            pixels = array.astype(np.float32) / np.float32(65535)
-        else:
-            pixels = array.astype(np.float32)
-    if pixels.ndim == 2:
-        pixels, bands = pixels[None], ("gray",)
-    else:
-        pixels, bands = np.moveaxis(pixels, -1, 0), _COLOUR_BANDS
+            pixels *= np.float32(1 / 65535)
+    bands = ("gray",) if pixels.shape[0] == 1 else _COLOUR_BANDS
     meta = {"mode": original_mode, "size": size, "origin": "upper"}
     return pixels, bands, meta
 
