@@ -28,7 +28,9 @@ Examples
 ['spectrumreader', 'spectralresampler', 'continuumnormalizer', 'svc']
 """
 
-from sklearn.pipeline import make_pipeline
+from collections.abc import Callable
+
+from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.svm import SVC
 
 from .io import SpectrumReader
@@ -41,6 +43,7 @@ from .preprocessing import (
 
 __all__ = [
     "make_asteroid_table_pipeline",
+    "make_galaxy_zoo1_pipeline",
     "make_miles_pipeline",
     "make_sdss_templates_pipeline",
     "make_smass2_pipeline",
@@ -74,7 +77,10 @@ def _preset(reader_format, resampler, normaliser, *, model, random_state, n_thre
     )
 
 
-def make_spex_pipeline(*, model="cnn", random_state=0, n_threads=1, max_epochs=40):
+def make_spex_pipeline(
+    *, model: str = "cnn", random_state: int = 0, n_threads: int = 1,
+    max_epochs: int = 40,
+) -> Pipeline:
     """SpeX prism files -> 0.65-2.45 µm log grid -> flux at 1.2-1.3 µm = 1 -> classifier.
 
     The 1.2-1.3 µm window is the J-band peak SpeX prism spectra of M, L and T
@@ -100,7 +106,10 @@ def make_spex_pipeline(*, model="cnn", random_state=0, n_threads=1, max_epochs=4
     )
 
 
-def make_smass2_pipeline(*, model="cnn", random_state=0, n_threads=1, max_epochs=40):
+def make_smass2_pipeline(
+    *, model: str = "cnn", random_state: int = 0, n_threads: int = 1,
+    max_epochs: int = 40,
+) -> Pipeline:
     """SMASSII files -> 0.44-0.92 µm linear grid -> reflectance 1 at 0.55 µm -> classifier.
 
     Reflectance is normalised to unity at 0.55 µm, the convention of Bus & Binzel
@@ -127,7 +136,10 @@ def make_smass2_pipeline(*, model="cnn", random_state=0, n_threads=1, max_epochs
     )
 
 
-def make_miles_pipeline(*, model="cnn", random_state=0, n_threads=1, max_epochs=40):
+def make_miles_pipeline(
+    *, model: str = "cnn", random_state: int = 0, n_threads: int = 1,
+    max_epochs: int = 40,
+) -> Pipeline:
     """MILES files -> 3550-7400 Å, 1,024 log pixels -> median flux 1 -> classifier.
 
     MILES spectra (Sánchez-Blázquez et al. 2006, MNRAS 371, 703) share one
@@ -154,7 +166,10 @@ def make_miles_pipeline(*, model="cnn", random_state=0, n_threads=1, max_epochs=
     )
 
 
-def make_sdss_templates_pipeline(*, model="cnn", random_state=0, n_threads=1, max_epochs=40):
+def make_sdss_templates_pipeline(
+    *, model: str = "cnn", random_state: int = 0, n_threads: int = 1,
+    max_epochs: int = 40,
+) -> Pipeline:
     """SDSS spectra -> 3800-9200 Å, 1,024 log pixels -> median flux 1 -> classifier.
 
     For the SDSS/BOSS stellar templates (``spEigenStar``; vacuum wavelengths,
@@ -182,7 +197,10 @@ def make_sdss_templates_pipeline(*, model="cnn", random_state=0, n_threads=1, ma
     )
 
 
-def make_spitzer_irs_pipeline(*, model="cnn", random_state=0, n_threads=1, max_epochs=40):
+def make_spitzer_irs_pipeline(
+    *, model: str = "cnn", random_state: int = 0, n_threads: int = 1,
+    max_epochs: int = 40,
+) -> Pipeline:
     """CASSIS IRS files -> 5.3-37.2 µm, 256 log pixels -> flux scaled to [0, 1] -> classifier.
 
     The range is that of the CASSIS low-resolution (SL + LL) spectra
@@ -210,7 +228,7 @@ def make_spitzer_irs_pipeline(*, model="cnn", random_state=0, n_threads=1, max_e
     )
 
 
-def make_asteroid_table_pipeline(n_pixels):
+def make_asteroid_table_pipeline(n_pixels: int) -> Callable[..., Pipeline]:
     """A builder for the splined asteroid tables (DeMeo 2009: 41 points; Mahlke 2022: 53).
 
     Their spectra already sit on one 0.45-2.45 µm grid, normalised at
@@ -232,3 +250,64 @@ def make_asteroid_table_pipeline(n_pixels):
         )
 
     return make
+
+
+# Square roots of scikit-learn's 'balanced' weights n / (k n_c) for the 5,331
+# Galaxy Zoo 1 images (elliptical 3,705, CW 338, ACW 345, edge-on 809, don't
+# know 41, merger 93): half-way (in log) between no weights, which never
+# predict the rare classes, and 'balanced', which weighs one "don't know"
+# image as 90 ellipticals. Measured in benchmarks/bench_accuracy.py galaxy-zoo1.
+_GALAXY_ZOO1_COUNTS = {"elliptical": 3705, "clockwise_spiral": 338,
+                       "anticlockwise_spiral": 345, "edge_on": 809, "dont_know": 41,
+                       "merger": 93}
+
+
+def make_galaxy_zoo1_pipeline(
+    *, model: str = "cnn", random_state: int = 0, n_threads: int = 1,
+    max_epochs: int = 15,
+) -> Pipeline:
+    """Galaxy images -> central 144 pixels -> 48 x 48 (area) -> image CNN.
+
+    For the SDSS cutouts of :func:`~spectra_sklearn.datasets.fetch_galaxy_zoo1`
+    (423 x 423, the galaxy in the middle) with the class names of
+    ``target_names`` as labels: :class:`~spectra_sklearn.images.ImageReader`
+    -> :class:`~spectra_sklearn.images.CenterCrop` (144) ->
+    :class:`~spectra_sklearn.images.ImageResizer` (48, area averaging) ->
+    :class:`~spectra_sklearn.nn.ImageCNNClassifier` (compact, random 90°
+    rotations and mirrors that swap the clockwise and anticlockwise spiral
+    labels, test-time averaging, class weights the square root of
+    'balanced' on this sample, lr 2e-3).
+
+    Parameters
+    ----------
+    model : {'cnn'}, default='cnn'
+        Only the CNN (an SVC on raw pixels is not offered).
+    random_state, n_threads : int, default=0, 1
+        See the module docstring.
+    max_epochs : int, default=15
+        Training epochs.
+
+    Returns
+    -------
+    pipeline : sklearn.pipeline.Pipeline
+        Unfitted; ``fit`` takes image paths (or an ImageBatch) and labels.
+
+    Raises
+    ------
+    ValueError
+        If ``model`` is not ``'cnn'``.
+    """
+    if model != "cnn":
+        raise ValueError(f"The galaxy-zoo1 pipeline has only model='cnn'. Got {model!r} "
+                         "instead.")
+    from .images import CenterCrop, ImageReader, ImageResizer
+    from .nn import ImageCNNClassifier
+
+    total, k = sum(_GALAXY_ZOO1_COUNTS.values()), len(_GALAXY_ZOO1_COUNTS)
+    weights = {c: (total / (k * n)) ** 0.5 for c, n in _GALAXY_ZOO1_COUNTS.items()}
+    return make_pipeline(
+        ImageReader(), CenterCrop(size=144), ImageResizer(size=48),
+        ImageCNNClassifier(max_epochs=max_epochs, lr=2e-3, class_weight=weights,
+                           flip_swap_classes=[("clockwise_spiral", "anticlockwise_spiral")],
+                           tta=True, random_state=random_state, n_threads=n_threads),
+    )

@@ -162,6 +162,20 @@ def _load_spitzer_irs(data_home, download_if_missing):
     )
 
 
+def _load_galaxy_zoo1(data_home, download_if_missing):
+    from ..datasets import fetch_galaxy_zoo1
+
+    bunch = fetch_galaxy_zoo1(data_home=data_home)  # local only: nothing to download
+    y = np.asarray(bunch.target_names)[bunch.target]
+    return LoadedData(
+        title="Galaxy Zoo 1 SDSS images, six classes",
+        X=list(bunch.filenames), y=y,
+        groups=np.asarray(bunch.frame["objid"]),  # one image per galaxy
+        names=[Path(f).name for f in bunch.filenames],
+        classes=list(bunch.target_names),
+    )
+
+
 DATASETS = {
     d.name: d
     for d in [
@@ -203,6 +217,12 @@ DATASETS = {
             "Spitzer IRS point sources of the SMC, LMC and Galactic Plane (CASSIS "
             "spectra, CAST labels), coarse class, groups = AOR; downloads 690 spectra",
             _load_spitzer_irs, _preset("make_spitzer_irs_pipeline"),
+        ),
+        CliDataset(
+            "galaxy-zoo1",
+            "SDSS galaxy images (Galaxy Zoo 1, Lintott et al. 2008), six morphology "
+            "classes, image CNN; needs galaxy_zoo1/ in the data home",
+            _load_galaxy_zoo1, _preset("make_galaxy_zoo1_pipeline"),
         ),
         CliDataset(
             "miles",
