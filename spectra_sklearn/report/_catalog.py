@@ -298,7 +298,8 @@ class CatalogWriter:
             return self.path
         with self._conn:
             finish_tables(self._conn, self.classes, self.info)
-        self._conn.execute("ANALYZE")
+        # no ANALYZE: its statistics of all-NULL id columns (e.g. no SDSS ids
+        # in a SpeX catalogue) make SQLite scan the table instead of the index
         self._conn.close()
         self._closed = True
         if self.path.exists() and not self.overwrite:

@@ -285,9 +285,10 @@
       plot.hidden = false;
       const s = obj.spectrum;
       const layout = {
-        margin: { l: 60, r: 40, t: 30, b: 90 }, legend: { orientation: "h", y: -0.22 },
+        margin: { l: 85, r: 40, t: 30, b: 90 }, legend: { orientation: "h", y: -0.22 },
         xaxis: { title: { text: "wavelength" + (s.wu ? " [" + s.wu + "]" : " [pixel]") } },
-        yaxis: { title: { text: "flux" + (s.fu ? " [" + s.fu + "]" : " (arbitrary units)") } },
+        yaxis: { title: { text: "flux" + (s.fu ? " [" + s.fu + "]" : " (arbitrary units)") },
+                 exponentformat: "power" },
         yaxis2: { overlaying: "y", side: "right", range: [0, 4], showgrid: false,
                   showticklabels: false, title: { text: "saliency" } },
         title: { text: (obj.ids.name || "") + (s.n < s.n_pixels ? "  (" + s.n_pixels + " pixels shown as " + s.n + " bins)" : ""),
