@@ -41,7 +41,7 @@ Evaluations (``--tasks``, default all):
   and macro-F1, per-class F1, mean ± std over ``--seeds``, 5-fold
   StratifiedKFold; see ``image_tasks.py``. One command::
 
-      python benchmarks/bench_accuracy.py --tasks galaxy-zoo1 --seeds 0,1 --max-epochs 15
+      python benchmarks/bench_accuracy.py --tasks galaxy-zoo1 --seeds 0,1 --max-epochs 10
 
 Models (``--model``): ``cnn`` is
 ``SpectrumCNNClassifier(class_weight='balanced', shift_augmentation=1.0,
