@@ -129,9 +129,9 @@ def _read_pillow(data, path, format, mode, max_pixels):
         pixels = np.ascontiguousarray(
             array[None] if array.ndim == 2 else np.moveaxis(array, -1, 0), dtype=np.float32)
         if im.mode in ("L", "RGB"):
-            pixels *= np.float32(1 / 255)
+            pixels /= np.float32(255)
         elif im.mode.startswith("I"):
-            pixels *= np.float32(1 / 65535)
+            pixels /= np.float32(65535)
     bands = ("gray",) if pixels.shape[0] == 1 else _COLOUR_BANDS
     meta = {"mode": original_mode, "size": size, "origin": "upper"}
     return pixels, bands, meta
