@@ -232,6 +232,9 @@ def _run_fit(args):
         raise FileExistsError(
             f"{args.model_file} already exists; pass --force to overwrite it, or choose "
             "another --model-file")
+    if not args.model_file.parent.is_dir():  # found now, not after the training
+        raise ValueError(f"--model-file {args.model_file}: the folder "
+                         f"{args.model_file.parent} does not exist")
     start = time.perf_counter()
     if args.files_from is not None:
         if args.preset is None:

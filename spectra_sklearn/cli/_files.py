@@ -24,7 +24,8 @@ def read_training_table(path):
     Raises
     ------
     ValueError
-        If the table lacks a ``path`` or ``label`` column, or has no rows.
+        If the table lacks a ``path`` or ``label`` column, has no rows, or a
+        row whose path or label is missing or empty (naming the line).
     """
     path = Path(path)
     with open(path, newline="", encoding="utf-8") as f:
@@ -39,6 +40,14 @@ def read_training_table(path):
         rows = list(reader)
     if not rows:
         raise ValueError(f"{path}: the training table has no rows")
+    for line, row in enumerate(rows, start=2):
+        for column in ("path", "label"):
+            value = row.get(column)
+            if value is None or not value.strip():
+                raise ValueError(
+                    f"{path}, line {line}: the {column!r} is "
+                    f"{'missing (a short row)' if value is None else 'empty'}; every "
+                    "row needs a spectrum path and its label")
     paths = [str(path.parent / row["path"]) for row in rows]
     labels = np.asarray([row["label"] for row in rows])
     groups = np.asarray([row["group"] for row in rows]) if "group" in fields else None

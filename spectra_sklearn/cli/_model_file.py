@@ -261,8 +261,9 @@ def _load_safe(path, where):
                 f.write(net_data)
             try:
                 nets.append(load_net(net_path))
-            except ValueError as exc:
-                raise ValueError(f"{where}: network {i}: {exc}") from None
+            except Exception as exc:  # nn.load promises ValueError; a damaged archive
+                raise ValueError(f"{where}: network {i}: {type(exc).__name__}: {exc}"
+                                 ) from None
     placeholders = {}
     for item in _walk(stripped):
         if isinstance(item, NeuralNetPlaceholder):

@@ -155,3 +155,33 @@ def test_cli_predict_needs_trust_pickle_for_an_old_file(tmp_path, capsys):
     assert main(["predict", str(path), "x.fits", "--output", str(tmp_path / "p.csv")]) == 1
     assert "--trust-pickle" in capsys.readouterr().err
     assert not marker.exists()
+
+
+@pytest.mark.parametrize("table, match", [
+    ("path,label\nx.fits,M\ny.fits\n", "line 3: the 'label' is missing"),
+    ("path,label\nx.fits,M\ny.fits,\n", "line 3: the 'label' is empty"),
+])
+def test_fit_table_rows_without_a_label_are_errors(tmp_path, capsys, table, match):
+    path = tmp_path / "train.csv"
+    path.write_text(table)
+    assert main(["fit", "--files-from", str(path), "--preset", "spex",
+                 "--model-file", str(tmp_path / "m.zip")]) == 1
+    assert match in capsys.readouterr().err
+
+
+def test_fit_refuses_a_missing_output_folder_before_training(tmp_path, capsys):
+    assert main(["fit", "spex-sample", "--model", "svc", "--model-file",
+                 str(tmp_path / "nowhere" / "m.zip")]) == 1
+    out, err = capsys.readouterr()
+    assert "does not exist" in err and "pipeline:" not in out  # no training started
+
+
+def test_a_damaged_network_archive_is_a_value_error(saved, tmp_path):
+    path, _, _ = saved
+    with zipfile.ZipFile(path) as archive:
+        net = archive.read("nets/net_0.zip")
+    for cut in (len(net) // 2, 40):
+        bad = tmp_path / f"cut_{cut}.zip"
+        _replace_member(path, bad, "nets/net_0.zip", net[:cut])
+        with pytest.raises(ValueError, match="network 0"):
+            load_model(bad)
