@@ -256,6 +256,8 @@ class CatalogWriter:
     ...                     "proba": [0.9, 0.1]}])
     ...     writer.append([{"name": "b.fits", "y_true": "L", "y_pred": "M",
     ...                     "proba": [0.6, 0.4]}])
+    1
+    2
     >>> [r["name"] for r in Catalog(target).search("fits")]
     ['a.fits', 'b.fits']
     """

@@ -20,13 +20,17 @@ class ReportData:
     network_input: object  # ndarray (n, n_pixels) the final estimator received
     network_wavelength: object  # its common grid, or None
     network_wavelength_unit: object
-    proba: object  # ndarray (n, n_classes) or None
-    branch_proba: dict  # branch name -> ndarray (n, n_classes)
+    proba: object  # ndarray (n_readable, n_classes) or None: the spectra that were read
+    branch_proba: dict  # branch name -> ndarray (n_readable, n_classes)
     saliency: object  # ndarray (n, n_pixels) of |gradient| or None
 
 
 def _split(model, X):
-    """``(raw spectra or None, the input of the final step, the final step)``."""
+    """``(raw spectra or None, the input of the final step, the final step, readable)``.
+
+    ``readable`` indexes the spectra that were read (the final step's input
+    holds only those); None when all were.
+    """
     from sklearn.base import clone
     from sklearn.pipeline import Pipeline
 
@@ -35,16 +39,22 @@ def _split(model, X):
 
     raw = X if isinstance(X, SpectrumBatch) else None
     if not isinstance(model, Pipeline):
-        return raw, X, model
-    steps = model
+        return raw, X, model, None
+    steps, readable = model, None
+    Xt = X
     if isinstance(model[0], SpectrumReader) and raw is None and not _is_array(X):
         reader = clone(model[0]).set_params(on_error="skip")
-        raw = reader.transform(X)
+        raw = Xt = reader.transform(X)
         steps = model[1:]
-    Xt = raw if raw is not None else X
+        failed = [bool(s.meta.get("read_error")) for s in raw]
+        if any(failed):  # the model sees only the spectra that were read
+            readable = np.flatnonzero(~np.asarray(failed))
+            Xt = raw[readable]
+    elif raw is not None:
+        Xt = raw
     if len(steps) > 1:
         Xt = steps[:-1].transform(Xt)
-    return raw, Xt, steps[-1]
+    return raw, Xt, steps[-1], readable
 
 
 def _is_array(X):
@@ -72,9 +82,18 @@ def _saliency(final, array, batch_size=512):
         torch_module(final)
     except (ImportError, TypeError):
         return None
-    chunks = [np.abs(gradient(final, array[i:i + batch_size], "predicted")[0])
-              for i in range(0, len(array), batch_size)]
+    try:
+        chunks = [np.abs(gradient(final, array[i:i + batch_size], "predicted")[0])
+                  for i in range(0, len(array), batch_size)]
+    except TypeError:  # a network of several inputs (fusion): no single-input saliency
+        return None
     return np.concatenate(chunks) if chunks else None
+
+
+def _expand(values, rows, n, fill):
+    out = np.full((n,) + values.shape[1:], fill, dtype=float)
+    out[rows] = values
+    return out
 
 
 def _ids_table(ids, n):
@@ -120,8 +139,9 @@ def collect_predictions(model, X, y_true=None, *, ids=None, saliency=True):
     from sklearn.utils.validation import check_is_fitted
 
     check_is_fitted(model)
-    raw, Xt, final = _split(model, X)
+    raw, Xt, final, readable = _split(model, X)
     n = len(raw) if raw is not None else len(Xt)
+    position = {int(i): k for k, i in enumerate(readable)} if readable is not None else None
     if y_true is not None:
         y_true = np.asarray(y_true)
         if len(y_true) != n:
@@ -134,6 +154,11 @@ def collect_predictions(model, X, y_true=None, *, ids=None, saliency=True):
         branch_proba[str(branch)] = np.asarray(final.predict_proba(Xt, branch=branch))
     array, grid, grid_unit = _network_array(Xt)
     sal = _saliency(final, array) if saliency and array is not None else None
+    if position is not None:  # back to one entry per input spectrum (NaN/0 where unread)
+        if array is not None:
+            array = _expand(array, readable, n, np.nan)
+        if sal is not None:
+            sal = _expand(sal, readable, n, 0.0)
     extra = _ids_table(ids, n)
     paths = None
     if raw is not None and not _is_array(X) and not hasattr(X, "spectra"):
@@ -147,11 +172,12 @@ def collect_predictions(model, X, y_true=None, *, ids=None, saliency=True):
         row.update({k: str(v) if k not in ("plate", "mjd", "fiberid") else int(v)
                     for k, v in extra[i].items()})
         error = meta.get("read_error")
+        k = i if position is None else position.get(i)
         row.update(
             y_true=None if y_true is None else str(y_true[i]),
-            y_pred=None if error else str(y_pred[i]),
-            proba=None if proba is None or error else dict(zip(classes, proba[i].tolist())),
-            branches=({b: dict(zip(classes, p[i].tolist())) for b, p in branch_proba.items()}
+            y_pred=None if error else str(y_pred[k]),
+            proba=None if proba is None or error else dict(zip(classes, proba[k].tolist())),
+            branches=({b: dict(zip(classes, p[k].tolist())) for b, p in branch_proba.items()}
                       if branch_proba and not error else None),
             status="error" if error else "ok", error=str(error) if error else None,
             format=meta.get("format"),

@@ -228,3 +228,31 @@ def test_served_page(driver, server, catalog, tmp_path):
     assert "closest ids" in _wait_text(driver, "message")
     driver.save_screenshot(str(tmp_path / "served_summary.png"))
     _no_console_errors(driver)
+
+
+def test_fusion_model_shows_every_branch(driver, spex, tmp_path):
+    from selenium.webdriver.common.by import By
+
+    from spectra_sklearn.nn import SpectrumFusionClassifier
+    from spectra_sklearn.pipelines import make_spex_pipeline
+    from spectra_sklearn.report import write_report
+
+    flux = np.asarray(make_spex_pipeline(model="svc")[:-1].fit_transform(list(spex.filenames)))
+    X = np.column_stack([flux, np.log10(np.asarray(spex.frame["MEDIAN_SNR"], dtype=float))])
+    clf = SpectrumFusionClassifier(n_tabular_features=1, n_filters=4, n_blocks=2, max_epochs=2,
+                                   random_state=0).fit(X, spex.target_class)
+    path = tmp_path / "fusion.html"
+    names = [{"object_id": f"obj{i}"} for i in range(len(X))]
+    write_report(clf, X, spex.target_class, path=path, ids=names)
+    _open(driver, path.as_uri())
+    _find(driver, "obj7")
+    assert _shown_labels(driver) == (clf.predict(X[7:8])[0], spex.target_class[7])
+    rows = driver.find_elements(By.CSS_SELECTOR, "#branches tr[data-branch]")
+    assert [r.get_attribute("data-branch") for r in rows] == list(clf.branch_names_)
+    for row in rows:
+        branch = row.get_attribute("data-branch")
+        proba = clf.predict_proba(X[7:8], branch=branch)[0]
+        shown = [float(td.text) for td in row.find_elements(By.TAG_NAME, "td")[2:]]
+        assert shown == pytest.approx(proba, abs=6e-4), branch
+    driver.save_screenshot(str(tmp_path / "fusion.png"))
+    _no_console_errors(driver)
