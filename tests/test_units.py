@@ -92,3 +92,23 @@ def test_mass_unit_in_a_file_is_a_reading_error(tmp_path):
 
     with pytest.raises(SpectrumReadError, match=r"mass\.fits.*not a flux-like unit"):
         read_spectrum(path, format="fits")
+
+
+def test_transformer_wavelength_limits_take_quantities():
+    from spectra_sklearn.preprocessing import SpectralResampler, WavelengthCropper
+
+    b = SpectrumBatch.from_arrays(np.linspace(1.0, 2.0, 11), np.ones((2, 11)))
+    out = SpectralResampler(wavelength_min=1100 * u.nm, wavelength_max=1.9 * u.um,
+                            n_pixels=5).fit_transform(b)
+    np.testing.assert_allclose(out.wavelength, [1.1, 1.3, 1.5, 1.7, 1.9])
+    # frequency limits: the lowest frequency is the longest wavelength
+    low, high = (1.9 * u.um).to(u.THz, u.spectral()), (1.1 * u.um).to(u.THz, u.spectral())
+    out = SpectralResampler(wavelength_min=low, wavelength_max=high,
+                            n_pixels=5).fit_transform(b)
+    np.testing.assert_allclose(out.wavelength, [1.1, 1.3, 1.5, 1.7, 1.9])
+    cropped = WavelengthCropper(wavelength_min=1500 * u.nm).fit_transform(b)
+    np.testing.assert_allclose(cropped.wavelength, [1.5, 1.6, 1.7, 1.8, 1.9, 2.0])
+    with pytest.raises(ValueError, match="'wavelength_min' parameter of SpectralResampler"):
+        SpectralResampler(wavelength_min=3 * u.kg, n_pixels=5).fit(b)
+    with pytest.raises(ValueError, match="cannot be converted"):
+        WavelengthCropper(wavelength_max=1 * u.um).fit_transform(np.ones((1, 4)))  # pixels

@@ -7,7 +7,7 @@ from astropy import units as u
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
 from .._spectrum import _as_unit
-from ._inputs import convert_wavelength
+from ._inputs import convert_wavelength, wavelength_limits
 from ._base import spectrum_label, BaseSpectrumTransformer
 
 __all__ = ["WavelengthCropper"]
@@ -22,9 +22,10 @@ class WavelengthCropper(BaseSpectrumTransformer):
 
     Parameters
     ----------
-    wavelength_min, wavelength_max : float, default=None
+    wavelength_min, wavelength_max : float or astropy Quantity, default=None
         Range limits, in ``wavelength_unit``; ``None`` leaves that side
-        open.
+        open. A Quantity (wavelength, frequency, energy or wavenumber) is
+        converted with :func:`astropy.units.spectral`.
     wavelength_unit : astropy unit or str, default=None
         Unit of the limits. ``None``: each spectrum's own wavelength unit
         (for plain arrays: pixel indices ``0 .. n_features - 1``).
@@ -59,8 +60,8 @@ class WavelengthCropper(BaseSpectrumTransformer):
     """
 
     _parameter_constraints: dict = {
-        "wavelength_min": [Real, None],
-        "wavelength_max": [Real, None],
+        "wavelength_min": [Real, u.Quantity, None],
+        "wavelength_max": [Real, u.Quantity, None],
         "wavelength_unit": [str, u.UnitBase, None],
     }
 
@@ -73,6 +74,8 @@ class WavelengthCropper(BaseSpectrumTransformer):
         name = type(self).__name__
         _as_unit(self.wavelength_unit, "wavelength_unit", name)
         lo, hi = self.wavelength_min, self.wavelength_max
+        if isinstance(lo, u.Quantity) or isinstance(hi, u.Quantity):
+            return  # checked once converted to the spectra's unit
         for key, value in (("wavelength_min", lo), ("wavelength_max", hi)):
             if value is not None and not np.isfinite(value):
                 raise ValueError(
@@ -90,11 +93,16 @@ class WavelengthCropper(BaseSpectrumTransformer):
         w = wavelength if target is None else convert_wavelength(
             wavelength, unit, target, "wavelength_unit", name
         )
+        lo, hi = wavelength_limits(self.wavelength_min, self.wavelength_max,
+                                   target if target is not None else unit, name)
+        if lo is not None and hi is not None and not lo <= hi:
+            raise ValueError(f"{name} needs wavelength_min <= wavelength_max; got "
+                             f"{self.wavelength_min!r} and {self.wavelength_max!r}.")
         keep = np.ones(w.shape, dtype=bool)
-        if self.wavelength_min is not None:
-            keep &= w >= self.wavelength_min
-        if self.wavelength_max is not None:
-            keep &= w <= self.wavelength_max
+        if lo is not None:
+            keep &= w >= lo
+        if hi is not None:
+            keep &= w <= hi
         if not keep.any():
             span = f"{w[0]:.6g}-{w[-1]:.6g}" if w.size else "no pixels"
             raise ValueError(

@@ -19,6 +19,7 @@ from .._spectrum import Spectrum
 
 __all__ = [
     "is_spectra",
+    "wavelength_limits",
     "read_spectra_input",
     "unit_scale",
     "convert_wavelength",
@@ -126,3 +127,44 @@ def convert_wavelength(values, from_unit, to_unit, name, owner):
     if abs(k) <= 22 and abs(factor - 10.0**k) <= 8 * np.finfo(float).eps * factor:
         return values * 10.0**k if k >= 0 else values / 10.0 ** (-k)
     return values * factor
+
+
+def wavelength_limits(lo, hi, unit, owner):
+    """Wavelength limits as plain floats in ``unit``.
+
+    ``lo`` and ``hi`` are numbers (already in ``unit``), astropy Quantities or
+    None. A Quantity is converted with :func:`astropy.units.spectral`, so a
+    frequency, energy or wavenumber limit works; such a limit swaps roles (the
+    highest frequency is the shortest wavelength).
+
+    Raises
+    ------
+    ValueError
+        If a Quantity's unit cannot be converted to ``unit`` (or ``unit`` is
+        ``pix``).
+    """
+    given = {"wavelength_min": lo, "wavelength_max": hi}
+    inverted = {k: isinstance(v, u.Quantity) and not v.unit.is_equivalent(u.m)
+                for k, v in given.items() if v is not None}
+    if any(inverted.values()) and not all(inverted.values()):
+        raise ValueError(
+            f"{owner}: give wavelength_min and wavelength_max both as frequency, energy "
+            "or wavenumber Quantities, or neither.")
+    out = {}
+    for key, value in given.items():
+        if not isinstance(value, u.Quantity):
+            out[key] = value
+            continue
+        try:
+            if unit is None or u.Unit(unit) == u.pix:
+                raise u.UnitConversionError("pixels")
+            out[key] = float(value.to_value(unit, equivalencies=u.spectral()))
+        except (u.UnitConversionError, TypeError, ValueError):
+            raise ValueError(
+                f"The {key!r} parameter of {owner} is {value!r}, which cannot be "
+                f"converted to the spectra's wavelength unit {unit} (a wavelength, "
+                "frequency, energy or wavenumber Quantity is needed)."
+            ) from None
+    if any(inverted.values()):  # the highest frequency is the shortest wavelength
+        return out["wavelength_max"], out["wavelength_min"]
+    return out["wavelength_min"], out["wavelength_max"]

@@ -19,6 +19,7 @@ from ._inputs import (
     convert_wavelength,
     float_dtype,
     read_spectra_input,
+    wavelength_limits,
 )
 from ._resample_kernels import RowSource, bin_edges, resample
 
@@ -53,9 +54,10 @@ class SpectralResampler(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         Explicit output bin edges instead (strictly increasing, at least 3);
         the pixel centres are the midpoints of the bins. Cannot be combined
         with ``wavelength_grid``.
-    wavelength_min, wavelength_max : float, default=None
-        Centres of the first and last output pixels, in ``wavelength_unit``.
-        ``None``: the smallest first / largest last pixel centre of the
+    wavelength_min, wavelength_max : float or astropy Quantity, default=None
+        Centres of the first and last output pixels, in ``wavelength_unit``;
+        a Quantity (wavelength, frequency, energy or wavenumber) is converted
+        with :func:`astropy.units.spectral`. ``None``: the smallest first / largest last pixel centre of the
         training spectra (the union of their coverage).
     n_pixels : int >= 2, default=None
         Number of output pixels. ``None``: the median length of the training
@@ -205,8 +207,8 @@ class SpectralResampler(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
     _parameter_constraints: dict = {
         "wavelength_grid": ["array-like", None],
         "wavelength_edges": ["array-like", None],
-        "wavelength_min": [Real, None],
-        "wavelength_max": [Real, None],
+        "wavelength_min": [Real, u.Quantity, None],
+        "wavelength_max": [Real, u.Quantity, None],
         "n_pixels": [Interval(Integral, 2, None, closed="left"), None],
         "spacing": [StrOptions({"linear", "log"})],
         "wavelength_unit": [str, u.UnitBase, None],
@@ -299,7 +301,7 @@ class SpectralResampler(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
             for w, count, wunit in _input_grids(batch)
         ]
         if explicit is None:
-            grid = self._make_grid(grids, name, from_array)
+            grid = self._make_grid(grids, name, from_array, unit)
             edges = bin_edges(grid)
         elif param == "wavelength_grid":
             grid = _check_grid(explicit, name, param, 2)
@@ -313,7 +315,7 @@ class SpectralResampler(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         self._n_features_out = grid.shape[0]
         return self
 
-    def _make_grid(self, grids, name, from_array):
+    def _make_grid(self, grids, name, from_array, unit):
         n = self.n_pixels
         if n is None:
             lengths = np.repeat([w.size for w, _ in grids], [c for _, c in grids])
@@ -324,8 +326,7 @@ class SpectralResampler(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
                     f"{name} needs at least 2 output pixels, but the training spectra "
                     f"have a median of {what}. Set n_pixels or wavelength_grid."
                 )
-        lo = self.wavelength_min
-        hi = self.wavelength_max
+        lo, hi = wavelength_limits(self.wavelength_min, self.wavelength_max, unit, name)
         nonempty = [w for w, _ in grids if w.size]
         if (lo is None or hi is None) and not nonempty:
             raise ValueError(f"{name}: the training spectra have no pixels.")
