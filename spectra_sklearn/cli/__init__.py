@@ -109,7 +109,7 @@ def _parser():
 
     predict = sub.add_parser(
         "predict",
-        help="classify spectrum files with a model saved by 'fit' (chunked, resumable)",
+        help="classify spectrum or image files with a model saved by 'fit' (chunked, resumable)",
         description="Read, preprocess and classify the files in chunks (each file read "
                     "once; memory bounded by --chunk-size) and write one row per file -- "
                     "name, predicted class, probabilities, status, error -- to --output "
@@ -120,7 +120,7 @@ def _parser():
                     "model files you made or trust.",
     )
     predict.add_argument("model_file", type=Path, help="a file written by 'spectra-sklearn fit'")
-    predict.add_argument("files", nargs="*", type=Path, help="spectrum files")
+    predict.add_argument("files", nargs="*", type=Path, help="spectrum or image files")
     predict.add_argument("--files-from", type=Path, default=None,
                          help="a text file with one spectrum path per line (relative to it)")
     predict.add_argument("--glob", default=None, metavar="PATTERN",
