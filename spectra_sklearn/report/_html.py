@@ -227,8 +227,12 @@ def write_report(model, X, y_true=None, *, path, ids=None, force=False, title=No
     probability, and the misclassified objects, most confident first.
 
     The data are embedded once as JSON (spectra binned to ``max_points`` and
-    quantised to 16 bits) and each object is drawn only when shown, so a
-    report of 10,000 spectra opens in well under 2 s.
+    quantised to 16 bits) and each object is drawn only when shown: a
+    report of 10,000 spectra (about 21 MB) had its search box and tables
+    ready 0.6 s after navigation in headless Chromium on a 2-core machine
+    at load 12; evaluating the inlined plotly.js (4.8 MB), after which the
+    plots are drawn, took 3 s more there (tests/report/test_browser.py
+    prints both).
 
     Parameters
     ----------
