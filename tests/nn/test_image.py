@@ -372,3 +372,16 @@ def test_galaxy_zoo1_ellipticals_and_edge_on_discs(shared_data):
     clf = ImageCNNClassifier(n_filters=8, max_epochs=15, lr=3e-3, random_state=0)
     clf.fit(X[~test], y[~test])
     assert clf.score(X[test], y[test]) >= 0.8  # half are each: chance is 0.5
+
+
+def test_resnet_without_a_usable_torchvision_says_what_to_install():
+    try:
+        import torchvision  # noqa: F401
+    except (ImportError, RuntimeError):
+        pass
+    else:
+        pytest.skip("torchvision imports here; the error path is not reachable")
+    from spectra_sklearn.nn.modules import resnet_backbone
+
+    with pytest.raises(ImportError, match=r"spectra_sklearn\[resnet\].*compact"):
+        resnet_backbone(18)

@@ -186,8 +186,22 @@ def resnet_backbone(depth, in_channels=3):
     torchvision.models.ResNet
         With ``fc`` replaced by the identity; ``n_features`` (512 or 2048) set
         as an attribute. Never downloads weights.
+
+    Raises
+    ------
+    ImportError
+        If torchvision cannot be imported (not installed, or built for another
+        torch: PyPI's torchvision 0.28 beside the CPU wheel torch 2.13.0+cpu).
     """
-    from torchvision.models import resnet18, resnet50
+    try:
+        from torchvision.models import resnet18, resnet50
+    except (ImportError, RuntimeError) as exc:  # RuntimeError: built for another torch
+        raise ImportError(
+            f"architecture='resnet{depth}' needs torchvision built for the installed "
+            f"torch {torch.__version__} (pip install 'spectra_sklearn[resnet]'; PyPI's "
+            "torchvision 0.28 needs the CUDA build of torch 2.13); importing it failed: "
+            f"{type(exc).__name__}: {exc}. architecture='compact' needs nothing more."
+        ) from exc
 
     net = {18: resnet18, 50: resnet50}[depth](weights=None)
     if in_channels != 3:
