@@ -1,16 +1,17 @@
-"""Write the README's results table from the seed examples' results files.
+"""Write the results page's table (docs/results.md) from the seed examples' results files.
 
 Each seed example (``plot_asteroid_taxonomy.py``, ``plot_spitzer_irs.py``,
 ``plot_stellar_mk_types.py``, ``plot_spex_subtypes.py``) writes
 ``<name>_results.csv`` beside its figures. This script reads those files from
-``--output-dir`` and replaces the part of ``README.md`` between the lines
+``--output-dir`` and replaces the part of ``docs/results.md`` (``--readme``:
+another Markdown file) between the lines
 ``<!-- results-table:start -->`` and ``<!-- results-table:end -->`` with one
-Markdown table (numbers, setup, seed-style baseline), so the README always
+Markdown table (numbers, setup, seed-style baseline), so the page always
 shows what a run printed, never numbers typed by hand.
 
 Results of ``--quick`` runs are refused (they are smoke tests, not results)
 unless ``--allow-quick`` is given, and then every such row is marked QUICK.
-The README is replaced atomically (a temporary file renamed over it), and
+The page is replaced atomically (a temporary file renamed over it), and
 nothing is written when a results file is missing or malformed.
 
 Usage::
@@ -94,7 +95,7 @@ def main(argv=None):
     parser.add_argument("--output-dir", type=Path, default=Path("example_output"),
                         help="where the examples wrote their *_results.csv")
     parser.add_argument("--readme", type=Path,
-                        default=Path(__file__).resolve().parents[1] / "README.md")
+                        default=Path(__file__).resolve().parents[1] / "docs" / "results.md")
     parser.add_argument("--allow-quick", action="store_true",
                         help="accept quick-mode results (marked QUICK in the table)")
     args = parser.parse_args(argv)

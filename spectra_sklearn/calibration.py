@@ -225,7 +225,7 @@ class TemperatureScaledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstim
         The class labels.
     n_features_in_ : int
         Number of features seen during fit (when the estimator has it).
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the features seen during fit (when the estimator has them).
 
     See Also
@@ -403,7 +403,7 @@ class AbstainingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         The classes of ``estimator_`` (``unknown_label`` is not one of them).
     n_features_in_ : int
         Number of features seen during fit (when the estimator has it).
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the features seen during fit (when the estimator has them).
 
     Examples

@@ -268,7 +268,7 @@ def test_results_table_names_the_missing_results_file(tmp_path):
     assert readme.read_text(encoding="utf-8") == README_TEXT
 
 
-def test_project_readme_has_the_results_markers():
+def test_project_results_page_has_the_results_markers():
     _, results_table = _load_results_table()
-    text = (EXAMPLES.parent / "README.md").read_text(encoding="utf-8")
+    text = (EXAMPLES.parent / "docs" / "results.md").read_text(encoding="utf-8")
     assert text.count(results_table.START) == 1 and text.count(results_table.END) == 1

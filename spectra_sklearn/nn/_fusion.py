@@ -134,7 +134,7 @@ _COMMON_DOC = """\
 _ATTRIBUTES_DOC = """\
     n_features_in_ : int
         Columns of ``X`` seen in ``fit`` (pixels + catalogue columns).
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names, when ``X`` had string column names.
     n_pixels_ : int
         Flux columns (``n_features_in_ - n_tabular_features``).
@@ -295,7 +295,7 @@ class _FusionNetMixin:
 
         Parameters
         ----------
-        X : array-like of shape (n_spectra, n_features_in_)
+        X : array-like of shape (n_spectra, `n_features_in_`)
             Flux then catalogue columns, as in ``fit``.
 
         Returns
@@ -456,7 +456,7 @@ class SpectrumFusionClassifier(ClassifierMixin, _FusionNetMixin, BaseSpectrumNet
 
         Parameters
         ----------
-        X : array-like of shape (n_spectra, n_features_in_)
+        X : array-like of shape (n_spectra, `n_features_in_`)
             Flux then catalogue columns, as in ``fit``.
         branch : {'fused', 'spectrum', 'tabular'}, default='fused'
             Whose prediction: the fused head, or the head on the spectrum's
@@ -474,7 +474,7 @@ class SpectrumFusionClassifier(ClassifierMixin, _FusionNetMixin, BaseSpectrumNet
 
         Parameters
         ----------
-        X : array-like of shape (n_spectra, n_features_in_)
+        X : array-like of shape (n_spectra, `n_features_in_`)
         branch : {'fused', 'spectrum', 'tabular'}, default='fused'
 
         Returns
@@ -505,7 +505,7 @@ default='squared_error'
     ----------
     n_outputs_ : int
         Number of targets.
-    y_mean_, y_scale_ : ndarray of shape (n_outputs_,)
+    y_mean_, y_scale_ : ndarray of shape (`n_outputs_`,)
         Mean and standard deviation (1 where 0) of the training targets.
     target_values_ : ndarray of shape (n_target_values,)
         Distinct training values (``loss='log_loss'`` only).
@@ -631,7 +631,7 @@ default='squared_error'
 
         Parameters
         ----------
-        X : array-like of shape (n_spectra, n_features_in_)
+        X : array-like of shape (n_spectra, `n_features_in_`)
             Flux then catalogue columns, as in ``fit``.
         branch : {'fused', 'spectrum', 'tabular'}, default='fused'
             Whose prediction (see :meth:`SpectrumFusionClassifier.predict_proba`).

@@ -258,7 +258,7 @@ class ImageCNNClassifier(ClassifierMixin, BaseSpectrumNetClassifier):
         :func:`~spectra_sklearn.nn.load`, which stores JSON).
     n_features_in_ : int
         ``n_bands * height * width``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the columns of a 2-D DataFrame ``X``, when it had string names.
     net_ : skorch.NeuralNetClassifier
         The trained net; ``net_.module_`` is an
