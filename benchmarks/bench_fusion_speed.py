@@ -27,12 +27,24 @@ import argparse
 import sys
 
 try:  # as part of an asv suite (benchmarks/ is the package)
-    from .bench_cnn import BATCH_SIZE, LR, PREDICT_BATCH, WEIGHT_DECAY, synthetic_classes
-    from .bench_cnn import best_of_interleaved_cpu
+    from .bench_cnn import (
+        BATCH_SIZE,
+        LR,
+        PREDICT_BATCH,
+        WEIGHT_DECAY,
+        best_of_interleaved_cpu,
+        synthetic_classes,
+    )
     from .common import best_of_interleaved, print_table, single_thread
 except ImportError:  # run as a script
-    from bench_cnn import BATCH_SIZE, LR, PREDICT_BATCH, WEIGHT_DECAY, synthetic_classes
-    from bench_cnn import best_of_interleaved_cpu
+    from bench_cnn import (
+        BATCH_SIZE,
+        LR,
+        PREDICT_BATCH,
+        WEIGHT_DECAY,
+        best_of_interleaved_cpu,
+        synthetic_classes,
+    )
     from common import best_of_interleaved, print_table, single_thread
 
 single_thread()

@@ -25,21 +25,20 @@ exactly where the catalogues disagree.
 import warnings
 
 import numpy as np
+from common import print_table
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.frozen import FrozenEstimator
 from sklearn.metrics import accuracy_score
 from sklearn.model_selection import GroupShuffleSplit, StratifiedGroupKFold
 from sklearn.pipeline import make_pipeline
-
-from spectra_sklearn.calibration import TemperatureScaledClassifier, expected_calibration_error
-
-from common import print_table
 from transfer_tasks import (
     MAHLKE_TO_MAIN,
     _arr,
     spex_features,
     spex_sources,
 )
+
+from spectra_sklearn.calibration import TemperatureScaledClassifier, expected_calibration_error
 
 
 def _four_parts(y, groups, seed=0):

@@ -14,8 +14,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-import spectra_sklearn  # noqa: E402
 from _api import write_api_pages  # noqa: E402
+
+import spectra_sklearn  # noqa: E402
 
 project = "spectra_sklearn"
 author = "the spectra_sklearn developers"

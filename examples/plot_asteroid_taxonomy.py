@@ -62,6 +62,7 @@ if not hasattr(sys, "ps1") and "MPLBACKEND" not in os.environ:
 import matplotlib.pyplot as plt
 import numpy as np
 import sklearn
+from _common import Results, check_outputs, example_arguments, mean_std, print_table, save_figure
 from sklearn.decomposition import PCA
 from sklearn.metrics import accuracy_score, adjusted_rand_score, f1_score, make_scorer
 from sklearn.mixture import GaussianMixture
@@ -86,8 +87,6 @@ from spectra_sklearn.preprocessing import (
     MaskedPixelInterpolator,
     SpectralResampler,
 )
-
-from _common import Results, check_outputs, example_arguments, mean_std, print_table, save_figure
 
 args = example_arguments(
     "Asteroid taxonomy example (SMASSII, Mahlke, DeMeo)",

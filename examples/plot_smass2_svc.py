@@ -46,6 +46,7 @@ if not hasattr(sys, "ps1") and "MPLBACKEND" not in os.environ:
 import matplotlib.pyplot as plt
 import numpy as np
 import sklearn
+from _common import check_outputs, example_arguments, save_figure
 from sklearn.metrics import ConfusionMatrixDisplay
 from sklearn.model_selection import (
     GridSearchCV,
@@ -58,8 +59,6 @@ from sklearn.svm import SVC
 
 from spectra_sklearn.datasets import fetch_smass2
 from spectra_sklearn.preprocessing import ContinuumNormalizer, SpectralResampler
-
-from _common import check_outputs, example_arguments, save_figure
 
 args = example_arguments("SMASSII main-group SVC example")
 check_outputs(args, ["smass2_confusion_matrix.png"])

@@ -58,6 +58,7 @@ if not hasattr(sys, "ps1") and "MPLBACKEND" not in os.environ:
     matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
+from _common import Results, check_outputs, example_arguments, print_table, save_figure
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.metrics import f1_score
 from sklearn.model_selection import StratifiedGroupKFold
@@ -71,8 +72,6 @@ from spectra_sklearn.preprocessing import (
     SpectralResampler,
     make_flux_metadata_union,
 )
-
-from _common import Results, check_outputs, example_arguments, print_table, save_figure
 
 args = example_arguments("SpeX gravity class from spectrum + catalogue columns")
 results = Results("spex_fusion", args)

@@ -41,6 +41,7 @@ if not hasattr(sys, "ps1") and "MPLBACKEND" not in os.environ:
     matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
+from _common import check_outputs, example_arguments, save_figure
 from sklearn.metrics import ConfusionMatrixDisplay
 from sklearn.model_selection import StratifiedGroupKFold, cross_val_predict, cross_val_score
 from sklearn.pipeline import make_pipeline
@@ -49,8 +50,6 @@ from spectra_sklearn.datasets import load_spex_sample
 from spectra_sklearn.io import SpectrumReader
 from spectra_sklearn.nn import SpectrumCNNClassifier
 from spectra_sklearn.preprocessing import ContinuumNormalizer, SpectralResampler
-
-from _common import check_outputs, example_arguments, save_figure
 
 args = example_arguments("SpeX M/L/T classification example", data_home=False)
 check_outputs(args, ["spex_class_means.png", "spex_confusion_matrix.png"])

@@ -58,6 +58,7 @@ if not hasattr(sys, "ps1") and "MPLBACKEND" not in os.environ:
     matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
+from _common import Results, check_outputs, example_arguments, print_table, save_figure
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.metrics import accuracy_score
 from sklearn.model_selection import GridSearchCV, GroupKFold, StratifiedGroupKFold
@@ -70,8 +71,6 @@ from spectra_sklearn.datasets import fetch_spex_prism
 from spectra_sklearn.nn import SpectrumCNNClassifier, SpectrumCNNRegressor
 from spectra_sklearn.plotting import plot_confusion_matrix
 from spectra_sklearn.preprocessing import ContinuumNormalizer, SpectralResampler
-
-from _common import Results, check_outputs, example_arguments, print_table, save_figure
 
 args = example_arguments("SpeX M/L/T class and subtype example")
 results = Results("spex_subtypes", args)

@@ -60,6 +60,7 @@ if not hasattr(sys, "ps1") and "MPLBACKEND" not in os.environ:
     matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
+from _common import Results, check_outputs, example_arguments, save_figure
 from sklearn.metrics import accuracy_score, balanced_accuracy_score
 from sklearn.pipeline import make_pipeline
 
@@ -70,8 +71,6 @@ from spectra_sklearn.nn import SpectrumCNNClassifier
 from spectra_sklearn.plotting import plot_confusion_matrix, plot_spectra
 from spectra_sklearn.preprocessing import FluxScaler, SpectralResampler
 from spectra_sklearn.utils import atomic_write
-
-from _common import Results, check_outputs, example_arguments, save_figure
 
 args = example_arguments(
     "Spitzer IRS point-source classification example",

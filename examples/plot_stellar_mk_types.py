@@ -62,6 +62,7 @@ if not hasattr(sys, "ps1") and "MPLBACKEND" not in os.environ:
     matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
+from _common import Results, check_outputs, example_arguments, print_table, save_figure
 from sklearn.metrics import accuracy_score
 from sklearn.model_selection import GridSearchCV, GroupKFold, StratifiedGroupKFold
 from sklearn.pipeline import make_pipeline
@@ -78,8 +79,6 @@ from spectra_sklearn.preprocessing import (
     SpectralResampler,
     WavelengthCropper,
 )
-
-from _common import Results, check_outputs, example_arguments, print_table, save_figure
 
 args = example_arguments("MILES -> SDSS templates MK type example")
 results = Results("stellar_mk_types", args)

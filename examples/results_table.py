@@ -26,9 +26,9 @@ import csv
 import sys
 from pathlib import Path
 
-from spectra_sklearn.utils import atomic_write
-
 from _common import RESULT_COLUMNS
+
+from spectra_sklearn.utils import atomic_write
 
 EXPERIMENTS = {
     "asteroid_taxonomy": "plot_asteroid_taxonomy.py",

@@ -17,8 +17,9 @@ distributed = pytest.importorskip(
 )
 import joblib  # noqa: E402
 
-from spectra_sklearn.pipelines import make_spex_pipeline  # noqa: E402
 from spectra_sklearn.datasets import load_spex_sample  # noqa: E402
+from spectra_sklearn.pipelines import make_spex_pipeline  # noqa: E402
+
 
 @pytest.fixture(scope="module")
 def client():

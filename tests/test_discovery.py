@@ -1,10 +1,9 @@
 """Every public estimator is found, and each one is in the common checks."""
 
 import pytest
-
-from spectra_sklearn.utils.discovery import all_estimators
 from test_common import ESTIMATORS
 
+from spectra_sklearn.utils.discovery import all_estimators
 
 # Public estimators that take file paths, not arrays, so the checks above cannot
 # run on them; each is checked where its reason says.

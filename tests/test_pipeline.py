@@ -19,10 +19,10 @@ from sklearn.pipeline import make_pipeline
 from sklearn.svm import SVC
 
 from spectra_sklearn import SpectrumBatch
-from spectra_sklearn.pipelines import make_spex_pipeline
 from spectra_sklearn.datasets import load_spex_sample
 from spectra_sklearn.io import SpectrumReader, read_spectra
 from spectra_sklearn.nn import SpectrumCNNClassifier
+from spectra_sklearn.pipelines import make_spex_pipeline
 from spectra_sklearn.preprocessing import ContinuumNormalizer, SpectralResampler
 
 

@@ -153,11 +153,9 @@ def save_model(path, pipeline, *, info, overwrite=False):
         If ``info`` is not JSON-serialisable.
     """
     import skops.io as sio
-
-    from .. import __version__
-
     from astropy import units as u
 
+    from .. import __version__
     from ..nn._base import BaseSpectrumNet
 
     nets, memo = [], {}

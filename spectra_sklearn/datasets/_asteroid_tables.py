@@ -1,8 +1,8 @@
 """Asteroid reflectance spectra tables: DeMeo et al. (2009) and Mahlke et al. (2022)."""
 
 from numbers import Integral, Real
-from urllib.parse import unquote
 from os import PathLike
+from urllib.parse import unquote
 
 import numpy as np
 from sklearn.utils import Bunch

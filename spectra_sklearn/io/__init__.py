@@ -50,9 +50,9 @@ is optional). New formats plug in with :func:`register_format`.
 """
 
 from ._errors import ReadFailure, SpectrumReadError, SpectrumReadWarning
-from ._registry import available_formats, identify_format, register_format
 from ._read import read_spectra, read_spectra_file, read_spectrum
 from ._reader import SpectrumReader
+from ._registry import available_formats, identify_format, register_format
 from ._specutils import from_specutils, to_specutils
 
 # Importing the format modules registers them.

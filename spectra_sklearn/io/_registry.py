@@ -14,7 +14,7 @@ import zlib
 from collections.abc import Callable
 from pathlib import Path
 
-from ._errors import check_regular_file, SpectrumReadError
+from ._errors import SpectrumReadError, check_regular_file
 from ._fits import card_value
 
 __all__ = [

@@ -60,7 +60,7 @@ from astropy import units as u
 from astropy.io import ascii as astropy_ascii
 
 from .._spectrum import Spectrum
-from ._errors import check_regular_file, SpectrumReadError
+from ._errors import SpectrumReadError, check_regular_file
 from ._grid import check_usable, clean_grid, inverse_variance
 from ._registry import register_format
 from ._units import parse_flux_unit, parse_wavelength_unit

@@ -101,7 +101,7 @@ from astropy import units as u
 from astropy.io import ascii as astropy_ascii
 
 from .._spectrum import Spectrum
-from ._errors import open_spectrum_file, SpectrumReadError
+from ._errors import SpectrumReadError, open_spectrum_file
 from ._fits import as_float64, read_primary_image
 from ._grid import check_usable, inverse_variance
 from ._registry import register_format

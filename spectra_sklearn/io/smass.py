@@ -47,7 +47,7 @@ import numpy as np
 from astropy import units as u
 
 from .._spectrum import Spectrum
-from ._errors import open_spectrum_file, SpectrumReadError
+from ._errors import SpectrumReadError, open_spectrum_file
 from ._grid import inverse_variance
 from ._registry import register_format
 

@@ -4,10 +4,10 @@ from numbers import Integral
 
 import numpy as np
 import torch
-from skorch import NeuralNetRegressor
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted
+from skorch import NeuralNetRegressor
 
 from ._base import BaseSpectrumNet, as_float32, robust_location_scale
 from .modules import SpectrumAutoencoderModule

@@ -5,11 +5,11 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 from scipy.special import softmax
-from skorch import NeuralNetClassifier
 from sklearn.base import ClassifierMixin, RegressorMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
+from skorch import NeuralNetClassifier
 
 from ._base import (
     _NO_Y,

@@ -25,8 +25,8 @@ import zipfile
 
 import numpy as np
 import torch
-from skorch.history import History
 from sklearn.utils.validation import check_is_fitted
+from skorch.history import History
 
 from ..utils import atomic_write
 from ._base import preserved_torch_rng, registered_estimators, torch_threads

@@ -3,10 +3,10 @@
 import numpy as np
 import torch
 from scipy.special import softmax
-from skorch import NeuralNetClassifier, NeuralNetRegressor
 from sklearn.base import RegressorMixin, _fit_context
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
+from skorch import NeuralNetClassifier, NeuralNetRegressor
 
 from ._base import BaseSpectrumNet, as_float32
 from ._cnn import CONV_CONSTRAINTS, CONV_PARAMS_DOC, FIT_PARAMS_DOC, ConvNetParamsMixin

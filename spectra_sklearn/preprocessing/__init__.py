@@ -23,15 +23,15 @@
   those columns side by side in one array.
 """
 
-from ._base import BaseSpectrumTransformer
+from ._add_metadata import add_metadata
 from ._air_vacuum import AirToVacuum, VacuumToAir, air_to_vacuum, vacuum_to_air
+from ._base import BaseSpectrumTransformer
 from ._continuum import ContinuumNormalizer, UndeterminedContinuumWarning
 from ._continuum_regions import TELLURIC_BANDS_NIR
 from ._crop import WavelengthCropper
+from ._flux_pixels import FluxPixels, make_flux_metadata_union
 from ._flux_scaling import FluxScaler
 from ._mask_interpolation import MaskedPixelInterpolator
-from ._flux_pixels import FluxPixels, make_flux_metadata_union
-from ._add_metadata import add_metadata
 from ._metadata import MetadataFeatures
 from ._resampler import SpectralResampler
 from ._resolution import ResolutionDegrader

@@ -4,8 +4,8 @@ import numpy as np
 from astropy import units as u
 from sklearn.base import OneToOneFeatureMixin
 
+from ._base import BaseSpectrumTransformer, spectrum_label
 from ._inputs import convert_wavelength
-from ._base import spectrum_label, BaseSpectrumTransformer
 
 __all__ = ["air_to_vacuum", "vacuum_to_air", "AirToVacuum", "VacuumToAir"]
 

@@ -7,8 +7,8 @@ from astropy import units as u
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
 from .._spectrum import _as_unit
+from ._base import BaseSpectrumTransformer, spectrum_label
 from ._inputs import convert_wavelength, wavelength_limits
-from ._base import spectrum_label, BaseSpectrumTransformer
 
 __all__ = ["WavelengthCropper"]
 

@@ -18,8 +18,8 @@ from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, v
 
 from .._batch import as_spectrum_batch
 from .._spectrum import Spectrum
-from ._inputs import is_spectra
 from ._base import spectrum_label
+from ._inputs import is_spectra
 
 __all__ = ["MetadataFeatures"]
 

@@ -8,8 +8,8 @@ from sklearn.base import OneToOneFeatureMixin
 from sklearn.utils._param_validation import Interval
 
 from .._spectrum import _as_unit
+from ._base import BaseSpectrumTransformer, spectrum_label
 from ._inputs import convert_wavelength
-from ._base import spectrum_label, BaseSpectrumTransformer
 from ._line_spread import FWHM_PER_SIGMA, gaussian_matrix
 
 __all__ = ["ResolutionDegrader"]

@@ -6,7 +6,7 @@ import numpy as np
 from sklearn.base import OneToOneFeatureMixin
 from sklearn.utils._param_validation import Interval
 
-from ._base import spectrum_label, BaseSpectrumTransformer
+from ._base import BaseSpectrumTransformer, spectrum_label
 
 __all__ = ["RestFrameShifter"]
 

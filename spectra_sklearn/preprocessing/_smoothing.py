@@ -8,8 +8,8 @@ from scipy.signal import savgol_coeffs, savgol_filter
 from sklearn.base import OneToOneFeatureMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._mask_interpolation import fill_masked
 from ._base import BaseSpectrumTransformer
+from ._mask_interpolation import fill_masked
 
 __all__ = ["SpectrumSmoother"]
 

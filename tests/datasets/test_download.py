@@ -16,10 +16,11 @@ from spectra_sklearn.datasets import (
     ChecksumError,
     DownloadError,
     RemoteFileNotFoundError,
+    _smass2,
+    _spex,
     fetch_smass2,
     fetch_spex_prism,
 )
-from spectra_sklearn.datasets import _smass2, _spex
 from spectra_sklearn.datasets._download import RemoteFile, fetch_file
 
 
@@ -321,7 +322,11 @@ def test_fetch_spex_prism_missing_metadata_without_download(tmp_path):
 
 # --- the other origins: GitHub at fixed commits, SDSS SAS, CASSIS, ISO atlas ---
 
-from spectra_sklearn.datasets import (  # noqa: E402
+from spectra_sklearn.datasets import (  # noqa: E402  # noqa: E402
+    _cassis,
+    _download,
+    _iso_sws,
+    _sdss,
     fetch_cassis,
     fetch_demeo2009,
     fetch_iso_sws,
@@ -330,7 +335,6 @@ from spectra_sklearn.datasets import (  # noqa: E402
     fetch_sdss_templates,
     fetch_spitzer_irs_sets,
 )
-from spectra_sklearn.datasets import _cassis, _download, _iso_sws, _sdss  # noqa: E402
 from spectra_sklearn.datasets._asteroid_tables import _COMMIT as CLASSY_COMMIT  # noqa: E402
 from spectra_sklearn.datasets._cassis import _CAST_COMMIT  # noqa: E402
 from spectra_sklearn.datasets._iso_sws import _LABELS_COMMIT, _LABELS_PATH  # noqa: E402

@@ -12,14 +12,13 @@ import io
 
 import numpy as np
 import pytest
+from _galaxy_zoo_images import galaxy_zoo_image_paths
 from astropy.io import fits
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
 from spectra_sklearn.images import ImageBatch, ImageReadError, read_image
-
-from _galaxy_zoo_images import galaxy_zoo_image_paths
 
 
 @pytest.fixture(scope="module")

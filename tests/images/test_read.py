@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _galaxy_zoo_images import galaxy_zoo_image_paths
 from astropy.io import fits
 from astropy.visualization import AsinhStretch, ManualInterval
 from PIL import Image
@@ -17,8 +18,6 @@ from spectra_sklearn.images import (
     read_image,
     read_images,
 )
-
-from _galaxy_zoo_images import galaxy_zoo_image_paths
 
 
 @pytest.fixture(scope="module")

@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from _galaxy_zoo_images import galaxy_zoo_image_paths
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_score
 from sklearn.neighbors import KNeighborsClassifier
@@ -15,8 +16,6 @@ from sklearn.utils import _safe_indexing, get_tags
 from sklearn.utils._param_validation import InvalidParameterError
 
 from spectra_sklearn.images import ImageBatch, ImageReader, ImageReadError, ImageReadWarning
-
-from _galaxy_zoo_images import galaxy_zoo_image_paths
 
 
 @pytest.fixture(scope="module")

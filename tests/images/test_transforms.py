@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from _galaxy_zoo_images import galaxy_zoo_image_paths
 from hypothesis import given
 from hypothesis import strategies as st
 from sklearn.model_selection import StratifiedKFold, cross_val_score
@@ -18,8 +19,6 @@ from spectra_sklearn.images import (
     ImageResizer,
     read_images,
 )
-
-from _galaxy_zoo_images import galaxy_zoo_image_paths
 
 
 @pytest.fixture(scope="module")

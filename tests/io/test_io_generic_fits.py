@@ -12,7 +12,6 @@ from astropy.table import Table
 
 from spectra_sklearn.io import SpectrumReadError, identify_format, read_spectra, read_spectrum
 
-
 # -- real files ------------------------------------------------------------------------
 
 

@@ -13,10 +13,10 @@ from spectra_sklearn.io import (
     SpectrumReader,
     SpectrumReadError,
     SpectrumReadWarning,
+    _registry,
     read_spectra,
     read_spectrum,
 )
-from spectra_sklearn.io import _registry
 from spectra_sklearn.io._registry import register_format
 
 

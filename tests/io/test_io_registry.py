@@ -10,12 +10,12 @@ from astropy.io import fits
 from spectra_sklearn import Spectrum
 from spectra_sklearn.io import (
     SpectrumReadError,
+    _registry,
     available_formats,
     identify_format,
     read_spectrum,
     register_format,
 )
-from spectra_sklearn.io import _registry
 from spectra_sklearn.io._units import parse_flux_unit, parse_wavelength_unit
 
 

@@ -9,7 +9,10 @@ from astropy.io import fits
 
 from spectra_sklearn import SpectrumBatch
 from spectra_sklearn.io import (
-    SpectrumReadError, identify_format, read_spectra_file, read_spectrum,
+    SpectrumReadError,
+    identify_format,
+    read_spectra_file,
+    read_spectrum,
 )
 
 

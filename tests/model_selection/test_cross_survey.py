@@ -8,9 +8,9 @@ import sklearn
 from sklearn.model_selection import GridSearchCV, cross_validate
 from sklearn.svm import SVC
 
-from spectra_sklearn.pipelines import make_spex_pipeline
 from spectra_sklearn.datasets import load_spex_sample
 from spectra_sklearn.model_selection import CrossSurveySplit
+from spectra_sklearn.pipelines import make_spex_pipeline
 
 FIELDS = {
     "SMC": "small_magellanic_cloud.csv",

@@ -5,9 +5,9 @@ import pytest
 import sklearn
 from sklearn.model_selection import GridSearchCV, StratifiedGroupKFold, cross_validate
 
-from spectra_sklearn.pipelines import make_spex_pipeline
 from spectra_sklearn.datasets import load_spex_sample
 from spectra_sklearn.model_selection import RepeatedStratifiedGroupKFold
+from spectra_sklearn.pipelines import make_spex_pipeline
 
 
 class _RecordingStratifiedGroupKFold(StratifiedGroupKFold):

@@ -2,9 +2,9 @@
 
 import numpy as np
 import pytest
-from sklearn.mixture import GaussianMixture
-from sklearn.metrics import adjusted_rand_score
 from sklearn.exceptions import NotFittedError
+from sklearn.metrics import adjusted_rand_score
+from sklearn.mixture import GaussianMixture
 from sklearn.pipeline import make_pipeline
 
 from spectra_sklearn.nn import SpectrumAutoencoder

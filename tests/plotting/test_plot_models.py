@@ -9,9 +9,9 @@ from scipy.special import softmax
 from sklearn.metrics import confusion_matrix, recall_score
 from sklearn.pipeline import make_pipeline
 
-from spectra_sklearn.pipelines import make_spex_pipeline
 from spectra_sklearn.datasets import load_spex_sample
 from spectra_sklearn.nn import SpectrumCNNClassifier
+from spectra_sklearn.pipelines import make_spex_pipeline
 from spectra_sklearn.plotting import (
     latent_features,
     plot_confusion_matrix,

@@ -5,8 +5,8 @@ import pytest
 from matplotlib.collections import PolyCollection
 
 from spectra_sklearn import SpectrumBatch
-from spectra_sklearn.pipelines import make_spex_pipeline
 from spectra_sklearn.datasets import load_spex_sample
+from spectra_sklearn.pipelines import make_spex_pipeline
 from spectra_sklearn.plotting import plot_class_means, plot_spectra
 
 

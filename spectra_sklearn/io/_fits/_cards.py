@@ -9,10 +9,7 @@ parses cards with these.
 
 import zlib
 
-
-from .._errors import open_spectrum_file, SpectrumReadError
-
-
+from .._errors import SpectrumReadError, open_spectrum_file
 
 #: numpy dtype of each FITS BITPIX (big-endian, as stored)
 _DTYPES = {8: "u1", 16: ">i2", 32: ">i4", 64: ">i8", -32: ">f4", -64: ">f8"}

@@ -5,7 +5,7 @@ import zlib
 
 import numpy as np
 
-from .._errors import open_spectrum_file, SpectrumReadError
+from .._errors import SpectrumReadError, open_spectrum_file
 from ._cards import _BLOCK, _CARD, _DTYPES, card_value
 
 

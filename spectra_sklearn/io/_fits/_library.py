@@ -28,9 +28,8 @@ from astropy.io import fits
 from astropy.io.fits.verify import VerifyError, VerifyWarning
 from astropy.utils.exceptions import AstropyUserWarning
 
-from .._errors import check_regular_file, SpectrumReadError
-from ._cards import read_raw, split_cards, card_value
-
+from .._errors import SpectrumReadError, check_regular_file
+from ._cards import card_value, read_raw, split_cards
 
 _HARMLESS = (
     "The following header keyword is invalid",

@@ -14,10 +14,8 @@ the disk's (``benchmarks/bench_read.py``).
 import numpy as np
 
 from .._errors import SpectrumReadError
-from ._cards import _BLOCK, _DTYPES, read_raw, split_cards, card_value
+from ._cards import _BLOCK, _DTYPES, card_value, read_raw, split_cards
 from ._library import read_with_library
-
-
 
 _STRUCTURE = ("SIMPLE", "BITPIX", "NAXIS", "BSCALE", "BZERO", "GROUPS")
 

@@ -22,6 +22,7 @@ fitted estimators (which hold module instances) pickle and load anywhere:
 
 from ._augment import SpectrumAugmenter, shift_pixels
 from ._autoencoder import SpectrumAutoencoderModule
+from ._fusion import FusionLoss, SpectrumFusionModule, TabularEncoder
 from ._image import (
     BandStandardizer,
     CompactImageCNN,
@@ -30,7 +31,6 @@ from ._image import (
     dihedral_transform,
     resnet_backbone,
 )
-from ._fusion import FusionLoss, SpectrumFusionModule, TabularEncoder
 from ._rnn import SpectrumRNNModule
 from ._spectrum import (
     BatchNorm1d,
