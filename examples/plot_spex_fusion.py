@@ -97,7 +97,8 @@ spectra, y, groups = spex.data[keep], gravity[keep], np.asarray(spex.groups)[kee
 N_PIXELS = 256
 catalogue = MetadataFeatures(
     ["J_2MASS", "H_2MASS", "KS_2MASS", "PARALLAX", "MU", "MEDIAN_SNR"],
-    colours=["J_2MASS-KS_2MASS"], absolute_magnitudes=["J_2MASS", "H_2MASS", "KS_2MASS"])
+    colours=["J_2MASS-KS_2MASS"], absolute_magnitudes=["J_2MASS", "H_2MASS", "KS_2MASS"],
+    missing="nan")  # one column per feature, whatever the data: a fixed n_tabular_features
 features = make_pipeline(
     SpectralResampler(wavelength_min=0.65, wavelength_max=2.45, n_pixels=N_PIXELS,
                       spacing="log", wavelength_unit="um", fill="edge"),

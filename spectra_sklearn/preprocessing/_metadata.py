@@ -141,9 +141,14 @@ class MetadataFeatures(TransformerMixin, BaseEstimator):
         Metadata key of the trigonometric parallax, in milliarcseconds (the
         unit of ``PARALLAX`` in the SpeX ``sources.csv``). Read only when
         ``absolute_magnitudes`` is given.
-    missing : {'indicator', 'raise'}, default='indicator'
+    missing : {'indicator', 'nan', 'raise'}, default='indicator'
         ``'indicator'``: a missing value is NaN and each value column with a
-        missing value in ``fit`` gets a missing-indicator column.
+        missing value in ``fit`` gets a missing-indicator column (so the
+        number of output columns depends on the training data).
+        ``'nan'``: a missing value is NaN and no indicator is added: the
+        output has one column per feature whatever the data, which is what
+        :class:`~spectra_sklearn.nn.SpectrumFusionClassifier` needs (a fixed
+        ``n_tabular_features``; it makes its own missing indicators).
         ``'raise'``: any missing value raises a ValueError naming the
         spectrum and the key.
 
@@ -208,7 +213,7 @@ class MetadataFeatures(TransformerMixin, BaseEstimator):
         "colours": [list, tuple, None],
         "absolute_magnitudes": [list, tuple, None],
         "parallax_key": [str],
-        "missing": [StrOptions({"indicator", "raise"})],
+        "missing": [StrOptions({"indicator", "nan", "raise"})],
     }
 
     def __init__(
@@ -277,7 +282,7 @@ class MetadataFeatures(TransformerMixin, BaseEstimator):
     def _table_from_array(self, X, keys, colours, reset):
         X = validate_data(
             self, X, reset=reset, dtype=np.float64,
-            ensure_all_finite="allow-nan" if self.missing == "indicator" else True,
+            ensure_all_finite="allow-nan" if self.missing != "raise" else True,
         )
         if hasattr(self, "feature_names_in_"):
             names = [str(n) for n in self.feature_names_in_]
@@ -450,5 +455,5 @@ class MetadataFeatures(TransformerMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = self.missing == "indicator"
+        tags.input_tags.allow_nan = self.missing != "raise"
         return tags

@@ -337,3 +337,19 @@ def test_pandas_output_is_named():
     union = make_flux_metadata_union(MetadataFeatures(["z"])).set_output(transform="pandas")
     assert list(union.fit_transform(batch).columns) == [
         "flux__1.2", "flux__1.3", "metadata__z"]
+
+
+def test_missing_nan_keeps_one_column_per_feature_whatever_the_data():
+    from spectra_sklearn import Spectrum
+
+    def spectra(values):
+        return [Spectrum([1.0, 2.0], [1.0, 1.0], meta={"source": f"s{i}", "J": v, "H": 1.0})
+                for i, v in enumerate(values)]
+
+    complete, gappy = spectra([1.0, 2.0]), spectra([1.0, None])
+    for missing, widths in (("indicator", {2, 3}), ("nan", {2})):
+        got = {MetadataFeatures(["J", "H"], missing=missing).fit_transform(s).shape[1]
+               for s in (complete, gappy)}
+        assert got == widths, missing
+    out = MetadataFeatures(["J", "H"], missing="nan").fit_transform(gappy)
+    assert np.isnan(out[1, 0]) and out[0, 0] == 1.0
