@@ -19,7 +19,8 @@
 
 from ._autoencoder import SpectrumAutoencoder
 from ._cnn import SpectrumCNNClassifier
-from ._fusion import SpectrumFusionClassifier, SpectrumFusionRegressor
+from ._fusion import SpectrumFusionClassifier
+from ._fusion_regressor import SpectrumFusionRegressor
 from ._image import ImageCNNClassifier
 from ._persistence import load
 from ._regressor import SpectrumCNNRegressor
