@@ -70,7 +70,7 @@ from spectra_sklearn.images import CenterCrop, ImageReader, ImageResizer  # noqa
 from spectra_sklearn.nn import ImageCNNClassifier  # noqa: E402
 from spectra_sklearn.plotting import ClassBalanceDisplay, ImageGridDisplay  # noqa: E402
 
-args = example_arguments(__doc__.strip().splitlines()[0])
+args = example_arguments("Galaxy Zoo 1 morphology from SDSS images example")
 FIGURES = ["galaxy_class_balance.png", "galaxy_confusion_matrix.png",
            "galaxy_predictions.png"]
 results = Results("galaxy_morphology", args)

@@ -14,8 +14,8 @@ from sklearn.calibration import CalibratedClassifierCV
 from sklearn.datasets import make_classification
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
-from sklearn.naive_bayes import GaussianNB
 from sklearn.model_selection import GroupShuffleSplit, StratifiedGroupKFold
+from sklearn.naive_bayes import GaussianNB
 from sklearn.svm import SVC
 
 from spectra_sklearn import predict_files
