@@ -395,8 +395,17 @@ class BaseSpectrumNet(BaseEstimator):
             monitor_valid=self.early_stopping,
         )
         with torch_threads(self.n_threads), torch_seeded(seed, self.device):
-            net.fit(X, y)
+            # what skorch's fit does (warm_start=False), with a hook between
+            net.initialize()
+            self._prepare_initialized_module(net.module_)
+            net.partial_fit(X, y)
         return net
+
+    def _prepare_initialized_module(self, module):
+        """Hook: change the freshly initialised module before training (no-op).
+
+        ``ImageCNNClassifier`` loads its ``pretrained_weights`` here.
+        """
 
     def _check_stratified_split(self, y):
         """Raise a clear error when the early-stopping split cannot be stratified."""

@@ -24,10 +24,7 @@ from ._base import (
     BaseSpectrumNetClassifier,
     as_float32,
     class_weight_tensor,
-    draw_seed,
     encode_labels,
-    torch_seeded,
-    torch_threads,
 )
 from .modules import ImageCNNModule
 from .modules._image import SHAPE_KEEPING, dihedral_transform
@@ -469,25 +466,10 @@ class ImageCNNClassifier(ClassifierMixin, BaseSpectrumNetClassifier):
             ]
         return kwargs
 
-    def _fit_net(self, net_class, module, X, y, *, module_params, criterion,
-                 criterion_params=None, stratified=False):
-        """Build the net, load ``pretrained_weights`` into it, train it."""
-        self._check_device()
-        seed = draw_seed(self.random_state)
-        if self.early_stopping and stratified:
-            self._check_stratified_split(y)
-        self._net_spec = {"module_params": dict(module_params)}
-        net = self._make_net(
-            net_class, module, module_params=module_params, criterion=criterion,
-            criterion_params=criterion_params, seed=seed, stratified=stratified,
-            monitor_valid=self.early_stopping,
-        )
-        with torch_threads(self.n_threads), torch_seeded(seed, self.device):
-            net.initialize()
-            if self.pretrained_weights is not None:
-                load_pretrained_backbone(net.module_, self.pretrained_weights)
-            net.partial_fit(X, y)
-        return net
+    def _prepare_initialized_module(self, module):
+        """Load ``pretrained_weights`` into the initialised module before training."""
+        if self.pretrained_weights is not None:
+            load_pretrained_backbone(module, self.pretrained_weights)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
