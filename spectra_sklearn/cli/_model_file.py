@@ -31,6 +31,7 @@ import tempfile
 import zipfile
 
 from ..utils import atomic_write
+from ..utils._archive import read_zip_member
 
 __all__ = ["MODEL_FILE_KIND", "TRUSTED_TYPES", "load_model", "save_model"]
 
@@ -44,6 +45,7 @@ _MAX_DOCUMENT_BYTES = 1 << 20
 _MAX_PIPELINE_BYTES = 1 << 28
 _MAX_NET_BYTES = 1 << 31
 _MAX_NETS = 1000
+_WHAT = "model file written by 'spectra-sklearn fit'"
 
 # Types skops does not trust by default that our pipelines hold, besides the
 # classes of spectra_sklearn and scikit-learn (trusted by module, below).
@@ -191,22 +193,6 @@ def save_model(path, pipeline, *, info, overwrite=False):
     return path
 
 
-def _read_member(archive, name, limit, where):
-    try:
-        member = archive.getinfo(name)
-    except KeyError:
-        raise ValueError(f"{where} has no {name!r}; it is not a complete model file "
-                         "written by 'spectra-sklearn fit'") from None
-    if member.file_size > limit:
-        raise ValueError(f"{where}: {name!r} claims {member.file_size} bytes, more than "
-                         f"the {limit} a model file may hold")
-    with archive.open(member) as stream:
-        data = stream.read(limit + 1)
-    if len(data) > limit:
-        raise ValueError(f"{where}: {name!r} holds more than {limit} bytes")
-    return data
-
-
 def _not_ours(where, why):
     return ValueError(f"{where} is not a model file written by 'spectra-sklearn fit' ({why})")
 
@@ -218,7 +204,8 @@ def _load_safe(path, where):
 
     try:
         with zipfile.ZipFile(path) as archive:
-            raw = _read_member(archive, _DOCUMENT, _MAX_DOCUMENT_BYTES, where)
+            raw = read_zip_member(archive, _DOCUMENT, _MAX_DOCUMENT_BYTES, where,
+                                  what=_WHAT)
             try:
                 document = json.loads(raw.decode("utf-8"))
             except (UnicodeDecodeError, ValueError) as exc:
@@ -231,8 +218,10 @@ def _load_safe(path, where):
             info = document.get("info")
             if not isinstance(info, dict):
                 raise _not_ours(where, "no training information")
-            data = _read_member(archive, _PIPELINE, _MAX_PIPELINE_BYTES, where)
-            nets_data = [_read_member(archive, f"nets/net_{i}.zip", _MAX_NET_BYTES, where)
+            data = read_zip_member(archive, _PIPELINE, _MAX_PIPELINE_BYTES, where,
+                                   what=_WHAT)
+            nets_data = [read_zip_member(archive, f"nets/net_{i}.zip", _MAX_NET_BYTES, where,
+                                         what=_WHAT)
                          for i in range(n_nets)]
     except zipfile.BadZipFile as exc:
         raise _not_ours(where, f"a damaged zip archive: {exc}") from None

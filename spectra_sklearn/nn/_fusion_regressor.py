@@ -1,7 +1,6 @@
 """SpectrumFusionRegressor: continuous targets from a spectrum and catalogue columns."""
 
 
-import numpy as np
 import torch
 from scipy.special import softmax
 from sklearn.base import RegressorMixin, _fit_context
@@ -9,7 +8,6 @@ from sklearn.utils._param_validation import StrOptions
 
 from ._base import (
     BaseSpectrumNet,
-    as_float32,
 )
 from ._fusion import (
     _ATTRIBUTES_DOC,
@@ -20,7 +18,11 @@ from ._fusion import (
     _FusionNetMixin,
     _init_params,
 )
-from ._regressor import SpectrumCNNRegressor
+from ._regressor import (
+    SpectrumCNNRegressor,
+    check_single_target_for_log_loss,
+    encode_regression_target,
+)
 from .modules import FusionLoss, SpectrumFusionModule
 
 __all__ = ["SpectrumFusionRegressor"]
@@ -134,29 +136,9 @@ default='squared_error'
             As :meth:`SpectrumFusionClassifier.fit`, and if ``y`` has several
             targets with ``loss='log_loss'``.
         """
-        shape = getattr(y, "shape", ())
-        if self.loss == "log_loss" and len(shape) == 2 and shape[1] > 1:
-            raise ValueError(
-                f"loss='log_loss' learns a single target, but y has shape {shape}. "
-                "Fit one regressor per target, or use another loss."
-            )
+        check_single_target_for_log_loss(self.loss, y)
         X_net, y, flux = self._prepare(X, y)
-        y = np.asarray(y, dtype=np.float64)
-        self._y_1d = y.ndim == 1
-        y2 = y.reshape(len(y), -1)
-        self.n_outputs_ = y2.shape[1]
-        self.y_mean_ = y2.mean(axis=0)
-        std = y2.std(axis=0)
-        self.y_scale_ = np.where(std > 0, std, 1.0)
-        if self.loss == "log_loss":
-            self.target_values_, y_net = np.unique(y2[:, 0], return_inverse=True)
-            y_net = y_net.astype(np.int64)
-            n_net_outputs = len(self.target_values_)
-        else:
-            if hasattr(self, "target_values_"):
-                del self.target_values_
-            y_net = as_float32((y2 - self.y_mean_) / self.y_scale_)
-            n_net_outputs = self.n_outputs_
+        y_net, n_net_outputs = encode_regression_target(self, y)
         self.net_ = self._fit_net(
             self._net_class, self._module_class, X_net, y_net,
             module_params=self._module_params(n_net_outputs, flux),

@@ -29,6 +29,7 @@ from sklearn.utils.validation import check_is_fitted
 from skorch.history import History
 
 from ..utils import atomic_write
+from ..utils._archive import read_zip_member
 from ._base import preserved_torch_rng, registered_estimators, torch_threads
 
 __all__ = ["load", "save_estimator"]
@@ -36,6 +37,10 @@ __all__ = ["load", "save_estimator"]
 FORMAT = "spectra_sklearn.nn/1"
 _PARAMS = "params.json"
 _WEIGHTS = "weights.pt"
+_WHAT = "estimator archive written by spectra_sklearn.nn"
+# Bounds on what the members may claim to hold, checked before reading them.
+_MAX_PARAMS_BYTES = 1 << 26
+_MAX_WEIGHTS_BYTES = 1 << 31
 
 
 def _encode(value, what):
@@ -147,9 +152,13 @@ def load(path):
     Raises
     ------
     ValueError
-        If the file is not such an archive, names an estimator or optimizer
-        outside the allowed ones, or its weights hold anything but tensors
-        (e.g. a pickled object).
+        For every file that cannot be loaded: not such an archive, a member
+        larger than its bound (64 MiB of JSON, 2 GiB of weights), an
+        estimator, parameter or optimizer outside the allowed ones, weights
+        holding anything but named tensors (e.g. a pickled object), weights
+        that do not fit the network the parameters describe (checked before
+        the network is allocated), or an output layer whose width disagrees
+        with ``classes_`` (or the regressor's targets).
 
     Examples
     --------
@@ -164,44 +173,129 @@ def load(path):
     True
     """
     path = os.fspath(path)
+    where = repr(path)
+    try:
+        return _load(path, where)
+    except ValueError as exc:
+        if where in str(exc):
+            raise
+        raise ValueError(f"{where}: {exc}") from None  # e.g. a parameter out of range
+    except (KeyError, IndexError, AttributeError, TypeError, RuntimeError,
+            RecursionError, OverflowError, MemoryError) as exc:
+        # What a malformed document can provoke in the rebuilding below: one
+        # error type for the caller, naming the file.
+        raise ValueError(
+            f"{where} is a damaged estimator archive and was not loaded "
+            f"({type(exc).__name__}: {str(exc)[:200]})."
+        ) from None
+
+
+def _read_archive(path, where):
+    """The parsed JSON document and the raw weights of the archive at ``path``."""
     try:
         with zipfile.ZipFile(path) as archive:
-            document = json.loads(archive.read(_PARAMS).decode("utf-8"))
-            weights = archive.read(_WEIGHTS)
-    except (zipfile.BadZipFile, KeyError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raw = read_zip_member(archive, _PARAMS, _MAX_PARAMS_BYTES, where, what=_WHAT)
+            weights = read_zip_member(archive, _WEIGHTS, _MAX_WEIGHTS_BYTES, where,
+                                      what=_WHAT)
+        document = json.loads(raw.decode("utf-8"))
+    except (zipfile.BadZipFile, OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ValueError(
-            f"{path!r} is not an estimator saved by spectra_sklearn.nn (expected a zip "
+            f"{where} is not an estimator saved by spectra_sklearn.nn (expected a zip "
             f"archive with {_PARAMS} and {_WEIGHTS}): {exc}"
         ) from None
     if not isinstance(document, dict) or document.get("format") != FORMAT:
-        raise ValueError(f"{path!r}: unknown format {document.get('format')!r}; "
-                         f"expected {FORMAT!r}.")
+        found = document.get("format") if isinstance(document, dict) else type(document)
+        raise ValueError(f"{where}: unknown format {found!r}; expected {FORMAT!r}.")
+    for key in ("params", "fitted", "private"):
+        if not isinstance(document.get(key), dict):
+            raise ValueError(f"{where}: {_PARAMS} has no {key!r} object.")
+    return document, weights
+
+
+def _read_state_dict(weights, device, where):
+    """The weights as a dict of tensors, read without unpickling code."""
+    try:
+        state = torch.load(io.BytesIO(weights), map_location=device, weights_only=True)
+    except Exception as exc:  # torch raises UnpicklingError or RuntimeError
+        raise ValueError(
+            f"{where}: the weights hold something other than tensors and were not "
+            f"loaded ({type(exc).__name__}: {str(exc).splitlines()[0]})."
+        ) from None
+    if not (isinstance(state, dict)
+            and all(isinstance(k, str) and isinstance(v, torch.Tensor)
+                    for k, v in state.items())):
+        raise ValueError(f"{where}: {_WEIGHTS} is not a state dict of named tensors.")
+    return state
+
+
+def _check_module_matches(estimator, state, where):
+    """Refuse weights or a fitted state that disagree with the saved network.
+
+    The module is built on torch's ``meta`` device first (no memory is
+    allocated), so an archive whose parameters ask for a gigantic network
+    is refused before anything is allocated: the network must have exactly
+    the tensors, with the shapes, that the archive's weights hold. The
+    width of its output layer must match the fitted labels (``classes_``
+    or the regressor's targets), which would otherwise be silently
+    misassigned.
+    """
+    module_params = estimator._net_spec["module_params"]
+    if not isinstance(module_params, dict):
+        raise ValueError(f"{where}: the module parameters are not an object.")
+    with torch.device("meta"):
+        module = estimator._module_class(**module_params)
+    expected = {k: tuple(v.shape) for k, v in module.state_dict().items()}
+    found = {k: tuple(v.shape) for k, v in state.items()}
+    if expected != found:
+        wrong = sorted(set(expected).symmetric_difference(found)) or sorted(
+            k for k in expected if expected[k] != found[k])
+        raise ValueError(
+            f"{where}: the weights do not fit the network its parameters describe "
+            f"(tensors differing in name or shape: {', '.join(wrong[:5])}).")
+    n_outputs = module_params.get("n_outputs")
+    labels = _n_fitted_outputs(estimator)
+    if n_outputs is not None and labels is not None and n_outputs != labels:
+        raise ValueError(
+            f"{where}: the network has {n_outputs} outputs but the fitted estimator "
+            f"has {labels} classes or targets; the archive is inconsistent.")
+
+
+def _n_fitted_outputs(estimator):
+    """Width of the output layer the fitted attributes imply (None: no rule)."""
+    if hasattr(estimator, "classes_"):
+        return len(estimator.classes_)
+    if hasattr(estimator, "target_values_"):
+        return len(estimator.target_values_)
+    if hasattr(estimator, "n_outputs_"):
+        return int(estimator.n_outputs_)
+    return None
+
+
+def _load(path, where):
+    document, weights = _read_archive(path, where)
     registry = registered_estimators()
     name = document.get("estimator")
-    if name not in registry:
-        raise ValueError(f"{path!r} names estimator {name!r}; loadable are "
+    if not isinstance(name, str) or name not in registry:
+        raise ValueError(f"{where} names estimator {name!r}; loadable are "
                          f"{sorted(registry)}.")
     cls = registry[name]
     params = {k: _decode(v) for k, v in document["params"].items()}
-    params["optimizer"] = _optimizer_class(params["optimizer"])
+    params["optimizer"] = _optimizer_class(params.get("optimizer"))
+    unknown = sorted(set(params) - set(cls._get_param_names()))
+    if unknown:
+        raise ValueError(f"{where}: unknown parameters of {name}: {', '.join(unknown)}.")
     estimator = cls(**params)
     estimator._validate_params()
     for attr, value in document["fitted"].items():
         if not attr.endswith("_") or attr.startswith("_"):
-            raise ValueError(f"{path!r}: unexpected fitted attribute {attr!r}.")
+            raise ValueError(f"{where}: unexpected fitted attribute {attr!r}.")
         setattr(estimator, attr, _decode(value))
     for attr, value in document["private"].items():
         if attr not in cls._saved_private_attributes:
-            raise ValueError(f"{path!r}: unexpected attribute {attr!r}.")
+            raise ValueError(f"{where}: unexpected attribute {attr!r}.")
         setattr(estimator, attr, _decode(value))
-    try:
-        state = torch.load(io.BytesIO(weights), map_location=estimator.device,
-                           weights_only=True)
-    except Exception as exc:  # torch raises UnpicklingError or RuntimeError
-        raise ValueError(
-            f"{path!r}: the weights hold something other than tensors and were not "
-            f"loaded ({type(exc).__name__}: {str(exc).splitlines()[0]})."
-        ) from None
+    state = _read_state_dict(weights, estimator.device, where)
+    _check_module_matches(estimator, state, where)
     net = estimator._make_net(
         estimator._net_class, estimator._module_class,
         module_params=estimator._net_spec["module_params"],
@@ -211,8 +305,11 @@ def load(path):
         net.initialize()
     net.module_.load_state_dict(state)
     net.module_.eval()
-    if document.get("history") is not None:
-        net.history = History(document["history"])
+    history = document.get("history")
+    if history is not None:
+        if not isinstance(history, list):
+            raise ValueError(f"{where}: the training history is not a list.")
+        net.history = History(history)
     estimator.net_ = net
     estimator.history_ = net.history
     return estimator

@@ -14,6 +14,48 @@ from ._cnn import CONV_CONSTRAINTS, CONV_PARAMS_DOC, FIT_PARAMS_DOC, ConvNetPara
 __all__ = ["SpectrumCNNRegressor"]
 
 
+
+def check_single_target_for_log_loss(loss, y):
+    """Refuse several targets with ``loss='log_loss'`` (before validation)."""
+    shape = getattr(y, "shape", ())  # arrays and DataFrames; lists go to validate_data
+    if loss == "log_loss" and len(shape) == 2 and shape[1] > 1:
+        raise ValueError(
+            f"loss='log_loss' learns a single target, but y has shape "
+            f"{shape}. Fit one regressor per target, or use another loss."
+        )
+
+
+def encode_regression_target(estimator, y):
+    """Set the target attributes of a neural regressor; return the net's target.
+
+    Sets ``n_outputs_``, ``y_mean_``, ``y_scale_`` and ``_y_1d`` on
+    ``estimator`` and, with ``loss='log_loss'``, ``target_values_`` (the
+    ordered values the net classifies into; removed after a later fit with
+    another loss).
+
+    Returns
+    -------
+    y_net : ndarray
+        int64 indices into ``target_values_`` (``log_loss``), else the
+        float32 targets standardised by ``y_mean_`` and ``y_scale_``.
+    n_net_outputs : int
+        Width of the network's output layer.
+    """
+    y = np.asarray(y, dtype=np.float64)
+    estimator._y_1d = y.ndim == 1
+    y2 = y.reshape(len(y), -1)
+    estimator.n_outputs_ = y2.shape[1]
+    estimator.y_mean_ = y2.mean(axis=0)
+    std = y2.std(axis=0)
+    estimator.y_scale_ = np.where(std > 0, std, 1.0)
+    if estimator.loss == "log_loss":
+        estimator.target_values_, y_net = np.unique(y2[:, 0], return_inverse=True)
+        return y_net.astype(np.int64), len(estimator.target_values_)
+    if hasattr(estimator, "target_values_"):  # from an earlier log_loss fit
+        del estimator.target_values_
+    y_net = as_float32((y2 - estimator.y_mean_) / estimator.y_scale_)
+    return y_net, estimator.n_outputs_
+
 class SpectrumCNNRegressor(RegressorMixin, ConvNetParamsMixin, BaseSpectrumNet):
     __doc__ = """Predict continuous quantities of spectra with a residual 1-D CNN.
 
@@ -232,29 +274,9 @@ default='squared_error'
             several targets with ``loss='log_loss'``, or if a parameter is out
             of range.
         """
-        shape = getattr(y, "shape", ())  # arrays and DataFrames; lists go to validate_data
-        if self.loss == "log_loss" and len(shape) == 2 and shape[1] > 1:
-            raise ValueError(
-                f"loss='log_loss' learns a single target, but y has shape "
-                f"{shape}. Fit one regressor per target, or use another loss."
-            )
+        check_single_target_for_log_loss(self.loss, y)
         X_net, y, shift, scale = self._prepare_fit(X, y)
-        y = np.asarray(y, dtype=np.float64)
-        self._y_1d = y.ndim == 1
-        y2 = y.reshape(len(y), -1)
-        self.n_outputs_ = y2.shape[1]
-        self.y_mean_ = y2.mean(axis=0)
-        std = y2.std(axis=0)
-        self.y_scale_ = np.where(std > 0, std, 1.0)
-        if self.loss == "log_loss":
-            self.target_values_, y_net = np.unique(y2[:, 0], return_inverse=True)
-            y_net = y_net.astype(np.int64)
-            n_net_outputs = len(self.target_values_)
-        else:
-            if hasattr(self, "target_values_"):  # from an earlier log_loss fit
-                del self.target_values_
-            y_net = as_float32((y2 - self.y_mean_) / self.y_scale_)
-            n_net_outputs = self.n_outputs_
+        y_net, n_net_outputs = encode_regression_target(self, y)
         self.net_ = self._fit_net(
             self._net_class, self._module_class, X_net, y_net,
             module_params=self._module_params(n_net_outputs, shift, scale),

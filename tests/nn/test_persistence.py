@@ -138,14 +138,15 @@ def _write_marker(path):
     return {}
 
 
-def _rewrite(source, target, *, params=None, weights=None):
+def _rewrite(source, target, *, params=None, weights=None, text=None):
     with zipfile.ZipFile(source) as archive:
         document = json.loads(archive.read("params.json"))
         original_weights = archive.read("weights.pt")
     if params is not None:
         params(document)
     with zipfile.ZipFile(target, "w") as archive:
-        archive.writestr("params.json", json.dumps(document))
+        encoded = json.dumps(document)
+        archive.writestr("params.json", encoded if text is None else text(encoded))
         archive.writestr("weights.pt", original_weights if weights is None else weights)
 
 
@@ -225,3 +226,102 @@ def test_a_new_subclass_registers_itself_and_round_trips(tmp_path):
 def test_two_estimators_with_one_name_are_refused():
     with pytest.raises(TypeError, match="already registered"):
         type("SpectrumCNNClassifier", (SpectrumCNNClassifier,), {"__module__": "elsewhere"})
+
+
+def _private_module_params(document):
+    return document["private"]["_net_spec"]["__dict__"][0][1]["__dict__"]
+
+
+def _set_module_param(document, name, value):
+    for pair in _private_module_params(document):
+        if pair[0] == name:
+            pair[1] = value
+            return
+    raise AssertionError(f"no module parameter {name!r} in the saved document")
+
+
+def test_load_refuses_a_gigantic_network_before_allocating_it(saved, tmp_path):
+    # 10^6 filters in each of the convolution blocks would be terabytes of weights
+    import resource
+
+    bad = tmp_path / "huge.zip"
+    _rewrite(saved, bad, params=lambda d: _set_module_param(d, "n_filters", 10**6))
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with pytest.raises(ValueError, match="do not fit the network"):
+        load(bad)
+    grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    assert grown_mb < 100
+
+
+def test_load_refuses_classes_that_disagree_with_the_network_outputs(saved, tmp_path):
+    # a third class name but a 2-output network: predictions would be misassigned
+    def add_class(document):
+        document["fitted"]["classes_"]["__ndarray__"].append("X")
+        document["fitted"]["classes_"]["dtype"] = "<U1"
+
+    bad = tmp_path / "classes.zip"
+    _rewrite(saved, bad, params=add_class)
+    with pytest.raises(ValueError, match="2 outputs but the fitted estimator has 3"):
+        load(bad)
+
+
+def test_load_refuses_a_member_claiming_more_than_its_bound(saved, tmp_path):
+    # 100 MB of JSON whitespace compresses to ~100 kB: refused from its claimed size
+    with zipfile.ZipFile(saved) as archive:
+        text = archive.read("params.json").decode()
+        weights = archive.read("weights.pt")
+    bad = tmp_path / "whitespace.zip"
+    with zipfile.ZipFile(bad, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("params.json", text + " " * (100 * 2**20))
+        archive.writestr("weights.pt", weights)
+    assert bad.stat().st_size < 2**20
+    with pytest.raises(ValueError, match="claims .* bytes, more than"):
+        load(bad)
+
+
+_MALFORMED = [
+    lambda d: d.update(params=[]),
+    lambda d: d.update(fitted=None),
+    lambda d: d["params"].pop("optimizer"),
+    lambda d: d["params"].update(n_filters="many"),
+    lambda d: d["params"].update(not_a_parameter=1),
+    lambda d: d["private"].update(_net_spec=[1, 2]),
+    lambda d: d["private"].update(_net_spec={"__dict__": [["module_params", 3]]}),
+    lambda d: d["private"].pop("_net_spec"),
+    lambda d: d["fitted"].update(classes_={"__ndarray__": 5, "dtype": "<U1"}),
+    lambda d: d["fitted"].update(classes_={"__ndarray__": [], "dtype": "<M8"}),
+    lambda d: d["fitted"].update(classes_={"__dict__": 7}),
+    lambda d: d["fitted"].update(classes_={"mystery": 1}),
+    lambda d: d.update(history={"epoch": 1}),
+    lambda d: d.update(estimator=["SpectrumCNNClassifier"]),
+    lambda d: _set_module_param(d, "n_blocks", -3),
+    lambda d: _set_module_param(d, "kernel_size", "wide"),
+    lambda d: _private_module_params(d).append(["no_such_argument", 1]),
+    lambda d: d["fitted"].update(classes_="NESTED"),  # replaced by _deeply_nested
+]
+
+
+def _deeply_nested(text):
+    # deeper than json's recursion limit: RecursionError in json.loads
+    return text.replace('"NESTED"', "[" * 100_000 + "]" * 100_000)
+
+
+@pytest.mark.parametrize("edit", _MALFORMED, ids=range(len(_MALFORMED)))
+def test_load_raises_only_value_error_on_malformed_archives(saved, tmp_path, edit):
+    bad = tmp_path / "bad.zip"
+    _rewrite(saved, bad, params=edit, text=_deeply_nested)
+    with pytest.raises(ValueError, match="bad.zip"):
+        load(bad)
+
+
+@pytest.mark.parametrize("weights", [b"", b"garbage", "list", "tensor"])
+def test_load_raises_value_error_on_weights_that_are_not_a_state_dict(saved, tmp_path,
+                                                                      weights):
+    if weights in ("list", "tensor"):
+        buffer = io.BytesIO()
+        torch.save([torch.zeros(2)] if weights == "list" else torch.zeros(3), buffer)
+        weights = buffer.getvalue()
+    bad = tmp_path / "bad.zip"
+    _rewrite(saved, bad, weights=weights)
+    with pytest.raises(ValueError, match="bad.zip"):
+        load(bad)
