@@ -11,9 +11,9 @@ from spectra_sklearn.io import SpectrumReadError, identify_format, read_spectrum
 
 
 @pytest.fixture(scope="module")
-def spex(shared_data):
+def spex(one_spex_file):
     """A real SpeX spectrum (with uncertainties) to write out as text."""
-    return read_spectrum(shared_data / "spex_prism" / "spectra" / "10001_10443.fits.gz")
+    return read_spectrum(one_spex_file)
 
 
 def _sigma(s):

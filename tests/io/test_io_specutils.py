@@ -14,8 +14,8 @@ from astropy.nddata import InverseVariance, StdDevUncertainty  # noqa: E402
 
 
 @pytest.fixture(scope="module")
-def spex(shared_data):
-    return read_spectrum(shared_data / "spex_prism" / "spectra" / "10001_10443.fits.gz")
+def spex(one_spex_file):
+    return read_spectrum(one_spex_file)
 
 
 def test_round_trip_of_a_real_spectrum(spex):
