@@ -19,8 +19,10 @@ from astropy.io import fits
 from numpy.testing import assert_allclose, assert_array_equal
 
 from spectra_sklearn.io import (
+    SpectrumReader,
     available_formats,
     identify_format,
+    read_spectra,
     read_spectra_file,
     read_spectrum,
 )
@@ -210,6 +212,18 @@ def test_ascii_fixture():
     (s,) = _read("ascii")
     _check(s, mf.ASCII_WAVELENGTH, mf.ASCII_FLUX, u.um, u.Jy)
     assert_allclose(s.ivar, 1 / mf.ASCII_ERROR ** 2)
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_one_batch_of_every_single_spectrum_format(n_jobs):
+    # Each file identified on its own, also in worker processes, in order.
+    names = [n for n in sorted(mf.WRITERS) if not get_format(n).multiple]
+    paths = [PATHS[n] for n in names]
+    batch = read_spectra(paths, n_jobs=n_jobs)
+    assert [m["format"] for m in batch.meta] == names
+    assert [len(s.wavelength) for s in batch] == [len(read_spectrum(p).wavelength)
+                                                  for p in paths]
+    assert [m["format"] for m in SpectrumReader().fit_transform(paths).meta] == names
 
 
 # -- the synthetic files have the real files' layout (needs the data home) ----
