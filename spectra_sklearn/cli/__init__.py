@@ -18,6 +18,8 @@ import sys
 import time
 from pathlib import Path
 
+from ._model_file import add_trust_pickle_option
+
 __all__ = ["main"]
 
 
@@ -148,10 +150,7 @@ def _parser():
                               "tcp://head:8786); workers read the files themselves")
     predict.add_argument("--quiet", action="store_true",
                          help="no progress bar (the final summary line is still printed)")
-    predict.add_argument("--trust-pickle", action="store_true",
-                         help="also load a model file of an older version (a joblib "
-                              "pickle, which runs code named in it): only files you "
-                              "made or trust")
+    add_trust_pickle_option(predict)
     from ._report import add_report_parser
     from ._serve import add_serve_parser
 

@@ -33,7 +33,8 @@ import zipfile
 from ..utils import atomic_write
 from ..utils._archive import read_zip_member
 
-__all__ = ["MODEL_FILE_KIND", "TRUSTED_TYPES", "load_model", "save_model"]
+__all__ = ["MODEL_FILE_KIND", "TRUSTED_TYPES", "add_trust_pickle_option", "load_model",
+           "save_model"]
 
 MODEL_FILE_KIND = "spectra_sklearn fitted pipeline"
 _DOCUMENT = "spectra_sklearn_model.json"
@@ -68,6 +69,14 @@ TRUSTED_TYPES = (
     "scipy.sparse._csr.csr_matrix",
     "scipy.sparse._csr.csr_array",
 )
+
+
+def add_trust_pickle_option(parser):
+    """The ``--trust-pickle`` flag of the commands that load a model file."""
+    parser.add_argument("--trust-pickle", action="store_true",
+                        help="also load a model file of an older version (a joblib "
+                             "pickle, which runs code named in it): only files you "
+                             "made or trust")
 
 
 class NeuralNetPlaceholder:

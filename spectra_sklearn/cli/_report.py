@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+from ._model_file import add_trust_pickle_option
+
 __all__ = ["add_report_parser", "run_report"]
 
 
@@ -36,6 +38,7 @@ def add_report_parser(sub, datasets_help, dataset_names):
                         help="also write the predictions to this SQLite catalogue")
     report.add_argument("--force", action="store_true",
                         help="overwrite --output (and --catalog) if they exist")
+    add_trust_pickle_option(report)
     return report
 
 
@@ -70,7 +73,7 @@ def run_report(args):
         if path is not None and path.exists() and not args.force:
             raise FileExistsError(f"{path} already exists; pass --force to overwrite it, or "
                                   "choose another path")
-    pipeline, info = load_model(args.model_file)
+    pipeline, info = load_model(args.model_file, trust_pickle=args.trust_pickle)
     if args.format is not None:
         pipeline.steps[0][1].set_params(format=args.format)
     X, y_true, title = _inputs(args)

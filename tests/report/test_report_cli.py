@@ -55,3 +55,19 @@ def test_report_of_files_and_a_file_list(model_file, spex, tmp_path, capsys):
                  str(tmp_path / "two.html")]) == 0
     assert main(["report", str(model_file), "--output", str(tmp_path / "x.html")]) == 1
     assert "exactly one of" in capsys.readouterr().err
+
+
+def test_report_loads_an_old_pickle_model_file_only_with_trust_pickle(model, spex, tmp_path,
+                                                                      capsys):
+    import joblib
+
+    from spectra_sklearn.cli._model_file import MODEL_FILE_KIND
+
+    old = tmp_path / "old.joblib"  # what 'spectra-sklearn fit' wrote before skops
+    joblib.dump({"kind": MODEL_FILE_KIND, "pipeline": model, "info": {}}, old)
+    files = [str(p) for p in spex.filenames[:3]]
+    out = tmp_path / "old.html"
+    assert main(["report", str(old), *files, "--output", str(out)]) == 1
+    assert "--trust-pickle" in capsys.readouterr().err and not out.exists()
+    assert main(["report", str(old), *files, "--output", str(out), "--trust-pickle"]) == 0
+    assert _embedded(out)[1]["objects"]["y_pred"] == model.predict(files).tolist()
