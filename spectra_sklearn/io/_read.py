@@ -53,7 +53,11 @@ def read_spectrum(path: str | os.PathLike, format: str | None = None,
         be read (the message names the file and says why). Errors the
         libraries raise inside a reader on a bad file (``OSError``,
         ``KeyError``, ``zlib.error`` ...) are converted to it, with the
-        original as ``__cause__``.
+        original as ``__cause__``; so is a ``MemoryError`` while reading the
+        file. A file whose header claims more data than it holds, or a gzip
+        stream that decompresses beyond the bound of
+        :mod:`spectra_sklearn.io._limits` (64 MiB or 100 times the compressed
+        size, at most 1 GiB), is refused before anything is allocated.
     TypeError
         If ``path`` is not a path, or an option is not one the reader takes.
     IndexError
@@ -197,6 +201,13 @@ def _call_reader(spec, path, options):
         raise SpectrumReadError(
             path, f"{type(exc).__name__}: {str(exc)[:300]}", format=spec.name
         ) from exc
+    except MemoryError as exc:
+        # what the file asked for does not fit: an error of that file (so that
+        # on_error="skip"/"warn" leaves it out), not of the whole batch
+        raise SpectrumReadError(
+            path, f"not enough memory to read it (MemoryError: {str(exc)[:200]}); a file "
+            "that claims more data than it holds is corrupt", format=spec.name
+        ) from exc
 
 
 _ON_ERROR = ("raise", "warn", "skip")
@@ -290,7 +301,8 @@ def read_spectra(paths: Iterable[str | os.PathLike], format: str | None = None,
         ``"warn"`` leaves it out of the batch and issues one
         :class:`SpectrumReadWarning` naming every file left out and why;
         ``"skip"`` leaves it out silently. Only :class:`SpectrumReadError` is
-        caught: a bad option (``TypeError``) still raises.
+        caught (a ``MemoryError`` while reading one file is reported as one):
+        a bad option (``TypeError``) still raises.
     progress : bool or None, default=None
         Show a tqdm progress bar. ``None`` shows one only when the output is
         a terminal and reading takes longer than 2 seconds; ``True`` always,

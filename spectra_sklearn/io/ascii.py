@@ -49,7 +49,6 @@ Examples
 """
 
 import csv
-import gzip
 import os
 import re
 import warnings
@@ -62,6 +61,7 @@ from astropy.io import ascii as astropy_ascii
 from .._spectrum import Spectrum
 from ._errors import SpectrumReadError, check_regular_file
 from ._grid import check_usable, clean_grid, inverse_variance
+from ._limits import read_file_bytes
 from ._registry import register_format
 from ._units import parse_flux_unit, parse_wavelength_unit
 
@@ -133,10 +133,7 @@ def _find(columns, wanted):
 def _read_table(path):
     """The file as an astropy Table; the bytes are read (and un-gzipped) here so that
     no file handle is left open when the data are bad."""
-    with open(path, "rb") as stream:
-        raw = stream.read()
-    if raw[:2] == b"\x1f\x8b":
-        raw = gzip.decompress(raw)
+    raw = read_file_bytes(path, FORMAT)  # gunzipped within a bound (a gzip bomb is refused)
     text = raw.decode("utf-8")
     if "\x00" in text:
         raise ValueError("not a text file (NUL bytes)")

@@ -82,7 +82,6 @@ Examples
 """
 
 import csv
-import gzip
 import io
 import os
 import re
@@ -91,7 +90,8 @@ import numpy as np
 from astropy import units as u
 
 from .._spectrum import Spectrum
-from ._errors import SpectrumReadError, open_spectrum_file
+from ._errors import SpectrumReadError
+from ._limits import read_file_bytes
 from ._registry import register_format
 
 __all__ = [
@@ -151,18 +151,7 @@ def identify_mahlke2022(path, head):
 
 def _read_rows(path, format):
     """The header and the rows of a CSV file, or a SpectrumReadError."""
-    with open_spectrum_file(path, format=format) as stream:
-        try:
-            data = stream.read()
-        except OSError as exc:
-            raise SpectrumReadError(path, f"cannot read the file ({exc})",
-                                    format=format) from None
-    if data[:2] == b"\x1f\x8b":
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError, ValueError) as exc:
-            raise SpectrumReadError(
-                path, f"truncated or corrupt gzip file ({exc})", format=format) from None
+    data = read_file_bytes(path, format)  # gunzipped within a bound (a gzip bomb is refused)
     try:
         text = data.decode("utf-8").lstrip("\ufeff")
     except UnicodeDecodeError as exc:

@@ -178,3 +178,38 @@ def test_library_errors_inside_a_reader_become_read_errors(fragile_format, tmp_p
     batch, failures = read_spectra([path], format=fragile_format, on_error="skip",
                                    return_failures=True, kind=kind)
     assert len(batch) == 0 and len(failures) == 1
+
+
+@pytest.fixture
+def greedy_format():
+    """A reader that runs out of memory on the files named ``*huge*`` (as numpy would
+    when a file asks for more than there is) and reads the others."""
+    def read(path):
+        if "huge" in path.name:
+            raise MemoryError("Unable to allocate 10.9 TiB for an array")
+        return read_spectrum(path, format="smass")
+
+    register_format("greedy-test", identify=lambda p, h: False, read=read)
+    yield "greedy-test"
+    _registry._FORMATS.pop("greedy-test", None)
+
+
+@pytest.mark.parametrize("on_error", ["skip", "warn"])
+def test_a_memory_error_skips_that_file_not_the_batch(greedy_format, tmp_path, on_error):
+    """A MemoryError from one file is that file's reading error (before: it aborted
+    the whole batch with a raw MemoryError)."""
+    paths = []
+    for name in ["a000001.[2]", "huge.[2]", "a000002.[2]"]:
+        paths.append(tmp_path / name)
+        paths[-1].write_text("0.435 0.90 0.015\n0.4375 0.92 0.013\n")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        batch, failures = read_spectra(paths, format=greedy_format, on_error=on_error,
+                                       return_failures=True)
+    assert len(batch) == 2 and [f.index for f in failures] == [1]
+    assert "huge.[2]" in failures[0].reason and "not enough memory" in failures[0].reason
+    warned = [w for w in caught if issubclass(w.category, SpectrumReadWarning)]
+    assert len(warned) == (on_error == "warn")
+    with pytest.raises(SpectrumReadError, match=r"huge\.\[2\].*MemoryError") as info:
+        read_spectrum(paths[1], format=greedy_format)
+    assert isinstance(info.value.__cause__, MemoryError)

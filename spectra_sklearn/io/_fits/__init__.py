@@ -2,6 +2,8 @@
 
 - :mod:`._cards` -- a file's bytes and its primary-header cards: the one card
   parser (:func:`card_value`);
+- :mod:`._claims` -- every header's claimed data size checked against the
+  bytes the file has, before anything is allocated (:func:`check_data_claims`);
 - :mod:`._library` -- astropy and fitsio, every library error translated
   into :class:`~spectra_sklearn.io.SpectrumReadError` naming the file (the
   fallback of the byte-level paths);
@@ -17,6 +19,7 @@ change (identification is declared in its own module, with
 
 from ._bintable import bintable_column_names, read_bintable, read_bintable_rows
 from ._cards import card_value
+from ._claims import check_data_claims
 from ._hdus import LayoutNotHandled, RawHDU, read_hdus, split_hdus
 from ._library import fitsio_can_open, header_cards, is_gzip, open_fits, open_fitsio
 from ._primary import as_float64, read_primary_image
@@ -27,6 +30,7 @@ __all__ = [
     "as_float64",
     "bintable_column_names",
     "card_value",
+    "check_data_claims",
     "fitsio_can_open",
     "header_cards",
     "is_gzip",

@@ -7,29 +7,17 @@ raw value text of each primary-header card as the FITS standard lays them out
 parses cards with these.
 """
 
-import zlib
-
-from .._errors import SpectrumReadError, open_spectrum_file
+from .._errors import SpectrumReadError
+from .._limits import read_file_bytes
 
 #: numpy dtype of each FITS BITPIX (big-endian, as stored)
 _DTYPES = {8: "u1", 16: ">i2", 32: ">i4", 64: ">i8", -32: ">f4", -64: ">f8"}
 _CARD, _BLOCK = 80, 2880
 
 def read_raw(path, format):
-    """The file's bytes, gunzipped if they start with the gzip magic."""
-    with open_spectrum_file(path, format=format) as stream:
-        try:
-            raw = stream.read()
-        except OSError as exc:
-            raise SpectrumReadError(path, f"cannot read the file ({exc})",
-                                    format=format) from None
-    if raw[:2] == b"\x1f\x8b":
-        try:
-            raw = zlib.decompress(raw, wbits=31)
-        except zlib.error as exc:
-            raise SpectrumReadError(
-                path, f"truncated or corrupt gzip stream ({exc})", format=format) from None
-    return raw
+    """The file's bytes, gunzipped (within the bound of
+    :func:`~spectra_sklearn.io._limits.gunzip`) if they start with the gzip magic."""
+    return read_file_bytes(path, format)
 
 
 def split_cards(raw, path, format):

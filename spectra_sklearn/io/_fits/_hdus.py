@@ -1,11 +1,12 @@
 """A FITS file's bytes split into header-data units without a FITS library.
 """
 
-import zlib
+import os
 
 import numpy as np
 
 from .._errors import SpectrumReadError, open_spectrum_file
+from .._limits import GZIP_MAGIC, gunzip
 from ._cards import _BLOCK, _CARD, _DTYPES, card_value
 
 
@@ -240,30 +241,30 @@ def read_hdus(path, n_hdus, *, format=None):
     Raises
     ------
     SpectrumReadError
-        If the file is missing, a directory, unreadable, or a corrupt gzip stream.
+        If the file is missing, a directory, unreadable, or a corrupt gzip
+        stream or one beyond the bound of :func:`~spectra_sklearn.io._limits.gunzip`.
     LayoutNotHandled
         As :func:`split_hdus` (a short file, an odd header ...).
     """
     with open_spectrum_file(path, format=format) as stream:
         try:
             raw = stream.read(_FIRST_READ)
-            if raw[:2] == b"\x1f\x8b":
-                raw = zlib.decompress(raw + stream.read(), wbits=31)
+            if raw[:2] == GZIP_MAGIC:
+                raw = gunzip(raw + stream.read(), path, format)
                 return raw, split_hdus(raw, n_hdus)
             chunks, size = [raw], len(raw)
+            file_size = os.fstat(stream.fileno()).st_size
             while True:
                 try:
                     return raw, split_hdus(raw, n_hdus, complete=False)
                 except _NeedBytes as exc:
-                    more = stream.read(max(exc.need - size, _CHUNK))
+                    # never more than the file has: a header may claim terabytes
+                    more = stream.read(max(min(max(exc.need - size, _CHUNK), file_size - size), 0))
                     if not more:  # the whole file is read
                         return raw, split_hdus(raw, n_hdus)
                     chunks.append(more)
                     size += len(more)
                     raw = b"".join(chunks)
-        except zlib.error as exc:
-            raise SpectrumReadError(
-                path, f"truncated or corrupt gzip stream ({exc})", format=format) from None
         except OSError as exc:
             raise SpectrumReadError(path, f"cannot read the file ({exc})", format=format) from None
 

@@ -15,6 +15,7 @@ import numpy as np
 
 from .._errors import SpectrumReadError
 from ._cards import _BLOCK, _DTYPES, card_value, read_raw, split_cards
+from ._claims import check_claims_in_bytes, refuse_claim
 from ._library import read_with_library
 
 _STRUCTURE = ("SIMPLE", "BITPIX", "NAXIS", "BSCALE", "BZERO", "GROUPS")
@@ -50,8 +51,10 @@ def read_primary_image(path, *, format=None, keys=None):
     Raises
     ------
     SpectrumReadError
-        If the file is missing, not FITS, or truncated (header or data),
-        or the gzip stream is corrupt.
+        If the file is missing, not FITS, or truncated (header or data), a
+        header of any HDU claims more data than the file holds, or the gzip
+        stream is corrupt or beyond the bound of
+        :func:`~spectra_sklearn.io._limits.gunzip`.
 
     Notes
     -----
@@ -94,17 +97,19 @@ def read_primary_image(path, *, format=None, keys=None):
         raise SpectrumReadError(
             path, f"corrupt FITS header: NAXISn cards {shape[::-1]} are not lengths",
             format=format)
-    if naxis == 0:
-        return None, cards
     offset = (end // _BLOCK + 1) * _BLOCK
-    count = 1
+    count = 1 if naxis else 0
     for n in shape:
         count *= n
     dtype = np.dtype(_DTYPES[bitpix])
-    if offset + count * dtype.itemsize > len(raw):
-        raise SpectrumReadError(
-            path, f"truncated FITS file: the primary image needs {count * dtype.itemsize} "
-            f"bytes of data, the file has {max(len(raw) - offset, 0)}", format=format)
+    size = count * dtype.itemsize
+    if size and offset + size > len(raw):
+        refuse_claim(path, format, 0, cards, size, len(raw) - offset)
+    # nor may any extension claim more than the file has
+    check_claims_in_bytes(raw, path, format, start=offset + -(-size // _BLOCK) * _BLOCK,
+                          first=1)
+    if naxis == 0:
+        return None, cards
     return np.frombuffer(raw, dtype=dtype, count=count, offset=offset).reshape(shape), cards
 
 def as_float64(data):
