@@ -26,6 +26,12 @@
   the NASA Image and Video Library (images-api.nasa.gov);
 - :func:`get_data_home` -- where the fetchers read and download the files
   (``data_home=`` > ``SPECTRA_SKLEARN_DATA`` > ``~/spectra_sklearn_data``).
+
+Every fetcher that downloads takes ``timeout=``, the total seconds the call
+may take (:class:`DownloadTimeoutError` when it runs out, naming the file and
+the bytes that had arrived); those that download many files fetch them
+``n_jobs`` at a time with a tqdm bar (``progress=``), each file atomically, so
+a new call resumes where the last one stopped.
 """
 
 from ._asteroid_tables import fetch_demeo2009, fetch_mahlke2022
@@ -36,7 +42,13 @@ from ._cassis import (
     fetch_cassis,
     fetch_spitzer_irs_sets,
 )
-from ._download import ChecksumError, DownloadError, RemoteFileNotFoundError
+from ._download import (
+    ChecksumError,
+    DownloadError,
+    DownloadTimeoutError,
+    InvalidFileError,
+    RemoteFileNotFoundError,
+)
 from ._galaxy_zoo import (
     GALAXY_ZOO1_3CLASSES,
     GALAXY_ZOO1_CLASSES,
@@ -59,10 +71,12 @@ __all__ = [
     "BUS_MAIN_GROUPS",
     "ChecksumError",
     "DownloadError",
+    "DownloadTimeoutError",
     "GALAXY_ZOO1_3CLASSES",
     "GALAXY_ZOO1_CLASSES",
     "GALAXY_ZOO1_MIRROR_PAIRS",
     "GALAXY_ZOO1_TO_3CLASS",
+    "InvalidFileError",
     "KRAEMER_GROUPS",
     "RemoteFileNotFoundError",
     "SPITZER_IRS_COARSE_CLASSES",

@@ -9,7 +9,7 @@ from sklearn.utils import Bunch
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
 from ._base import load_descr, make_frame, read_csv_rows
-from ._download import RemoteFile, fetch_file, github_raw_url
+from ._download import TIMEOUT_CONSTRAINT, Deadline, RemoteFile, fetch_file, github_raw_url
 from ._home import get_data_home
 
 __all__ = ["fetch_demeo2009", "fetch_mahlke2022"]
@@ -47,6 +47,7 @@ _COMMON_PARAMS = {
     "as_frame": ["boolean"],
     "n_retries": [Interval(Integral, 0, None, closed="left")],
     "delay": [Interval(Real, 0.0, None, closed="left")],
+    "timeout": TIMEOUT_CONSTRAINT,
 }
 
 
@@ -76,6 +77,7 @@ def fetch_demeo2009(
     as_frame=False,
     n_retries=3,
     delay=1.0,
+    timeout=600.0,
 ):
     """Load the Bus-DeMeo visible and near-infrared asteroid spectra and classes.
 
@@ -109,6 +111,12 @@ def fetch_demeo2009(
         Retries of a download after a transient network error.
     delay : float, default=1.0
         Seconds before the first retry, doubled at each further retry.
+    timeout : float or None, default=600.0
+        Total seconds the call may spend downloading (every request and
+        transfer, retries included, however slowly the server sends); when
+        it runs out a :class:`~spectra_sklearn.datasets.DownloadTimeoutError`
+        names the file and the bytes that had arrived. ``None``: no total
+        bound (each socket operation still waits at most 60 s).
 
     Returns
     -------
@@ -143,6 +151,9 @@ def fetch_demeo2009(
         If the file is missing and ``download_if_missing=False``.
     spectra_sklearn.datasets.DownloadError
         If the download fails (network, checksum, non-writable data home).
+    spectra_sklearn.datasets.DownloadTimeoutError
+        If downloading takes longer than ``timeout`` (files complete by then
+        are kept; calling again resumes).
 
     Examples
     --------
@@ -164,6 +175,7 @@ def fetch_demeo2009(
         n_retries=n_retries,
         delay=delay,
         fetcher="fetch_demeo2009",
+        deadline=Deadline.after(timeout, "fetch_demeo2009"),
     )
     data = read_spectra_file(path, format="demeo2009")
     target = _meta_column(data, "class")
@@ -211,6 +223,7 @@ def fetch_mahlke2022(
     as_frame=False,
     n_retries=3,
     delay=1.0,
+    timeout=600.0,
 ):
     """Load the asteroid spectra and classes of the Mahlke et al. (2022) taxonomy.
 
@@ -253,6 +266,12 @@ def fetch_mahlke2022(
         Retries of a download after a transient network error.
     delay : float, default=1.0
         Seconds before the first retry, doubled at each further retry.
+    timeout : float or None, default=600.0
+        Total seconds the call may spend downloading (every request and
+        transfer, retries included, however slowly the server sends); when
+        it runs out a :class:`~spectra_sklearn.datasets.DownloadTimeoutError`
+        names the file and the bytes that had arrived. ``None``: no total
+        bound (each socket operation still waits at most 60 s).
 
     Returns
     -------
@@ -296,6 +315,9 @@ def fetch_mahlke2022(
         If a file is missing and ``download_if_missing=False``.
     spectra_sklearn.datasets.DownloadError
         If a download fails (network, checksum, non-writable data home).
+    spectra_sklearn.datasets.DownloadTimeoutError
+        If downloading takes longer than ``timeout`` (files complete by then
+        are kept; calling again resumes).
 
     Notes
     -----
@@ -315,6 +337,7 @@ def fetch_mahlke2022(
     from ..io import read_spectra_file
 
     home = get_data_home(data_home)
+    deadline = Deadline.after(timeout, "fetch_mahlke2022")
     table, references = (
         fetch_file(
             _mahlke_remote(key),
@@ -323,6 +346,7 @@ def fetch_mahlke2022(
             n_retries=n_retries,
             delay=delay,
             fetcher="fetch_mahlke2022",
+            deadline=deadline,
         )
         for key in (subset, "references")
     )

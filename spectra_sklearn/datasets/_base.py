@@ -2,16 +2,25 @@
 
 import csv
 import io
+import threading
 import warnings
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
 from sklearn.utils._optional_dependencies import check_pandas_support
 
-from ._download import DownloadError, fetch_file
+from ._download import DownloadError, DownloadTimeoutError, fetch_file
 
-__all__ = ["fetch_spectrum_files", "load_descr", "make_frame", "read_csv_rows"]
+__all__ = [
+    "download_all",
+    "download_jobs",
+    "fetch_spectrum_files",
+    "load_descr",
+    "make_frame",
+    "read_csv_rows",
+]
 
 #: Values of the ``missing=`` parameter of the fetchers of partial datasets.
 MISSING_OPTIONS = ("raise", "skip")
@@ -112,7 +121,102 @@ def read_csv_rows(path, *, delimiter=",", required=()):
     return [name for _, name in keep], rows
 
 
-def fetch_spectrum_files(remotes, home, *, missing, caller, stacklevel=4, **kwargs):
+#: Connections of a fetcher whose ``n_jobs`` is ``None``.
+DEFAULT_CONNECTIONS = 4
+
+
+def download_jobs(n_jobs):
+    """Download threads for a fetcher's ``n_jobs``: ``None`` means
+    :data:`DEFAULT_CONNECTIONS`, negative values count as joblib's do."""
+    if n_jobs is None:
+        return DEFAULT_CONNECTIONS
+    from joblib import effective_n_jobs
+
+    return max(1, effective_n_jobs(n_jobs))
+
+
+def download_all(items, fetch, *, n_jobs, progress, desc, home, stop_on_error=False):
+    """Call ``fetch(item)`` for every item, ``n_jobs`` at a time, with a progress bar.
+
+    The one engine of the fetchers that download many files: a
+    :class:`~concurrent.futures.ThreadPoolExecutor` of ``n_jobs`` threads
+    (so never more than ``n_jobs`` connections at a time), a tqdm bar of the
+    files done, and a stop for the whole batch when the call's time runs out.
+    Each file is written atomically by
+    :func:`~spectra_sklearn.datasets._download.fetch_file`, so what arrived
+    is kept and a new call resumes.
+
+    Parameters
+    ----------
+    items : sequence
+        What to download (passed to ``fetch``).
+    fetch : callable
+        ``fetch(item)`` downloads one item and returns its local path.
+    n_jobs : int
+        Most downloads at the same time (threads), >= 1.
+    progress : bool or None
+        tqdm bar: ``None`` only on a terminal (after 2 s), ``True`` always,
+        ``False`` never.
+    desc : str
+        Label of the bar.
+    home : path-like
+        The data home, for messages.
+    stop_on_error : bool or callable, default=False
+        Stop at the first failure (cancel the downloads not started) instead
+        of trying every item; a callable ``stop_on_error(exc)`` says which
+        failures stop.
+
+    Returns
+    -------
+    list
+        Per item, its path or the :class:`FileNotFoundError` /
+        :class:`~spectra_sklearn.datasets.DownloadError` it failed with.
+
+    Raises
+    ------
+    spectra_sklearn.datasets.DownloadTimeoutError
+        If the time ran out; the message also counts the files that arrived.
+    """
+    from ..io._read import _progress_bar
+
+    results = [None] * len(items)
+    if not items:
+        return results
+    stop = stop_on_error if callable(stop_on_error) else (lambda exc: stop_on_error)
+    pool = ThreadPoolExecutor(max_workers=max(1, int(n_jobs)))
+    futures, out_of_time = {}, None
+    try:
+        futures = {pool.submit(fetch, item): i for i, item in enumerate(items)}
+        for future in _progress_bar(as_completed(futures), len(futures), progress, desc):
+            i = futures[future]
+            try:
+                results[i] = future.result()
+            except DownloadTimeoutError as exc:
+                out_of_time = exc
+                break
+            except (FileNotFoundError, DownloadError) as exc:
+                results[i] = exc
+                if stop(exc):
+                    break
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    for future, i in futures.items():  # those that ended after the loop stopped
+        if results[i] is None and future.done() and not future.cancelled():
+            exc = future.exception()
+            if exc is not None and not isinstance(exc, (FileNotFoundError, DownloadError)):
+                raise exc
+            results[i] = future.result() if exc is None else exc
+    if out_of_time is not None:
+        done = sum(isinstance(r, Path) for r in results)
+        raise DownloadTimeoutError(
+            f"{done} of the {len(items)} files to download had arrived in the data home "
+            f"{home} when {out_of_time}"
+        ) from None
+    return results
+
+
+def fetch_spectrum_files(remotes, home, *, missing, caller, stacklevel=4, n_jobs=4,
+                         progress=None, **kwargs):
     """Local paths of the spectrum files of a dataset, downloading missing ones.
 
     Parameters
@@ -130,33 +234,57 @@ def fetch_spectrum_files(remotes, home, *, missing, caller, stacklevel=4, **kwar
     stacklevel : int, default=4
         Of the warning: 4 points at the code calling a fetcher wrapped in
         ``validate_params`` that calls this function directly.
+    n_jobs : int, default=4
+        Most downloads at the same time (see :func:`download_all`).
+    progress : bool or None, default=None
+        tqdm bar of the downloads (see :func:`download_all`).
     **kwargs
         Passed to :func:`~spectra_sklearn.datasets._download.fetch_file`
-        (``download_if_missing``, ``n_retries``, ``delay``).
+        (``download_if_missing``, ``n_retries``, ``delay``, ``deadline``,
+        ``verify``).
 
     Returns
     -------
     list of pathlib.Path or None
         One entry per remote; ``None`` for a skipped file.
+
+    Raises
+    ------
+    spectra_sklearn.datasets.DownloadTimeoutError
+        If the ``deadline`` passes (whatever ``missing`` says).
     """
     if missing not in MISSING_OPTIONS:
         raise ValueError(
             f"The 'missing' parameter of {caller} must be one of {MISSING_OPTIONS}; "
             f"got {missing!r}."
         )
-    paths, skipped, first_error = [], [], None
-    for remote in remotes:
+    home = Path(home)
+    paths = [r.local_path(home) for r in remotes]
+    todo = [i for i, p in enumerate(paths) if not p.is_file()]
+    offline = threading.Event()
+
+    def fetch(i):
+        options = {**kwargs, "download_if_missing": False} if offline.is_set() else kwargs
         try:
-            paths.append(fetch_file(remote, home, fetcher=caller, **kwargs))
-        except (FileNotFoundError, DownloadError) as exc:
+            return fetch_file(remotes[i], home, fetcher=caller, **options)
+        except DownloadError as exc:
+            if missing == "skip" and not _is_not_found(exc) \
+                    and not isinstance(exc, DownloadTimeoutError):
+                offline.set()  # do not wait for every other file to time out too
+            raise
+
+    results = download_all(
+        todo, fetch, n_jobs=n_jobs, progress=progress, desc=caller, home=home,
+        stop_on_error=missing == "raise",
+    )
+    skipped, first_error = [], None
+    for i, result in zip(todo, results):
+        if isinstance(result, Exception):
             if missing == "raise":
-                raise
-            paths.append(None)
-            skipped.append(Path(remote.path).name)
-            first_error = first_error or exc
-            if isinstance(exc, DownloadError) and not _is_not_found(exc):
-                # offline: do not wait for every other file to time out too
-                kwargs = {**kwargs, "download_if_missing": False}
+                raise result
+            paths[i] = None
+            skipped.append(Path(remotes[i].path).name)
+            first_error = first_error or result
     if skipped:
         warnings.warn(
             f"{caller}: {len(skipped)} of the {len(paths)} spectrum files are not "

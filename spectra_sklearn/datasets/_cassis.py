@@ -16,7 +16,7 @@ from ._base import (
     make_frame,
     read_csv_rows,
 )
-from ._download import RemoteFile, fetch_file, github_raw_url
+from ._download import TIMEOUT_CONSTRAINT, Deadline, RemoteFile, fetch_file, github_raw_url
 from ._home import get_data_home
 
 __all__ = [
@@ -166,6 +166,7 @@ _PRODUCTS = ["spcfw", "sptfc"]
         "download_if_missing": ["boolean"],
         "n_retries": [Interval(Integral, 0, None, closed="left")],
         "delay": [Interval(Real, 0.0, None, closed="left")],
+        "timeout": TIMEOUT_CONSTRAINT,
     },
     prefer_skip_nested_validation=True,
 )
@@ -178,6 +179,7 @@ def fetch_cassis(
     download_if_missing=True,
     n_retries=3,
     delay=1.0,
+    timeout=600.0,
 ):
     """Load one Spitzer/IRS low-resolution spectrum from CASSIS by AOR key.
 
@@ -213,6 +215,12 @@ def fetch_cassis(
         Retries of a download after a transient network error.
     delay : float, default=1.0
         Seconds before the first retry, doubled at each further retry.
+    timeout : float or None, default=600.0
+        Total seconds the call may spend downloading (every request and
+        transfer, retries included, however slowly the server sends); when
+        it runs out a :class:`~spectra_sklearn.datasets.DownloadTimeoutError`
+        names the file and the bytes that had arrived. ``None``: no total
+        bound (each socket operation still waits at most 60 s).
 
     Returns
     -------
@@ -226,6 +234,9 @@ def fetch_cassis(
         If the file is missing and ``download_if_missing=False``.
     spectra_sklearn.datasets.DownloadError
         If the download fails (no network, HTTP error, non-writable data home).
+    spectra_sklearn.datasets.DownloadTimeoutError
+        If downloading takes longer than ``timeout`` (files complete by then
+        are kept; calling again resumes).
     ValueError
         If ``aor_key`` is not a number.
 
@@ -270,6 +281,7 @@ def fetch_cassis(
         n_retries=n_retries,
         delay=delay,
         fetcher="fetch_cassis",
+        deadline=Deadline.after(timeout, "fetch_cassis"),
     )
     return _read_cassis(path)
 
@@ -333,6 +345,9 @@ def _parse_set(path, set_name, kind):
         "as_frame": ["boolean"],
         "n_retries": [Interval(Integral, 0, None, closed="left")],
         "delay": [Interval(Real, 0.0, None, closed="left")],
+        "n_jobs": [Interval(Integral, 1, None, closed="left")],
+        "timeout": TIMEOUT_CONSTRAINT,
+        "progress": ["boolean", None],
     },
     prefer_skip_nested_validation=True,
 )
@@ -347,6 +362,9 @@ def fetch_spitzer_irs_sets(
     as_frame=False,
     n_retries=3,
     delay=1.0,
+    n_jobs=4,
+    timeout=3600.0,
+    progress=None,
 ):
     """Load the labelled Spitzer/IRS point-source sets and their CASSIS spectra.
 
@@ -378,7 +396,7 @@ def fetch_spitzer_irs_sets(
         The data home; ``None`` means :func:`get_data_home`'s default.
     download_if_missing : bool, default=True
         Download missing tables and spectra (from CASSIS: one request per
-        spectrum, 1,567 in all).
+        spectrum, 1,567 in all, ``n_jobs`` at a time).
     load_spectra : bool, default=True
         Also load the spectra; ``False`` returns the label tables only
         (``data`` is ``None``), with no spectrum download.
@@ -394,6 +412,18 @@ def fetch_spitzer_irs_sets(
         Retries of a download after a transient network error.
     delay : float, default=1.0
         Seconds before the first retry, doubled at each further retry.
+    n_jobs : int, default=4
+        Spectra downloaded at the same time (threads, one connection each);
+        files already in the data home are not downloaded again.
+    timeout : float or None, default=3600.0
+        Total seconds the call may spend downloading (every request and
+        transfer, retries included, however slowly the server sends); when
+        it runs out a :class:`~spectra_sklearn.datasets.DownloadTimeoutError`
+        names the file and the bytes that had arrived. ``None``: no total
+        bound (each socket operation still waits at most 60 s).
+    progress : bool or None, default=None
+        tqdm progress bar of the spectrum downloads: ``None`` only on a
+        terminal (after 2 s), ``True`` always, ``False`` never.
 
     Returns
     -------
@@ -432,6 +462,9 @@ def fetch_spitzer_irs_sets(
         ``download_if_missing=False``.
     spectra_sklearn.datasets.DownloadError
         If a download fails (with ``missing='raise'`` for spectra).
+    spectra_sklearn.datasets.DownloadTimeoutError
+        If downloading takes longer than ``timeout`` (files complete by then
+        are kept; calling again resumes).
     ValueError
         If ``sets`` names an unknown set or a table is malformed.
 
@@ -460,7 +493,10 @@ def fetch_spitzer_irs_sets(
         )
     names = [s for s in SPITZER_IRS_SETS if s in names]
     home = get_data_home(data_home)
-    common = dict(download_if_missing=download_if_missing, n_retries=n_retries, delay=delay)
+    common = dict(
+        download_if_missing=download_if_missing, n_retries=n_retries, delay=delay,
+        deadline=Deadline.after(timeout, "fetch_spitzer_irs_sets"),
+    )
     rows = []
     for name in names:
         filename, kind, sha256, _ = SPITZER_IRS_SETS[name]
@@ -477,7 +513,8 @@ def fetch_spitzer_irs_sets(
             for r in rows
         ]
         paths = fetch_spectrum_files(
-            remotes, home, missing=missing, caller="fetch_spitzer_irs_sets", **common
+            remotes, home, missing=missing, caller="fetch_spitzer_irs_sets",
+            n_jobs=n_jobs, progress=progress, **common
         )
         keep = [i for i, p in enumerate(paths) if p is not None]
         rows = [rows[i] for i in keep]

@@ -12,8 +12,12 @@ the local path, downloading only when the file is missing:
   the SHA-256 against the published value; a fetcher may also pass a
   ``verify`` callable that inspects the complete temporary file (e.g. opens it
   as FITS) before it is moved into place;
-* an optional ``deadline`` (:func:`time.monotonic` value) bounds the total
-  time: no attempt starts after it and a transfer still running then stops;
+* an optional ``deadline`` (a :class:`Deadline`, the total time a fetcher
+  call may take) bounds the whole download, not each socket operation: no
+  attempt starts after it, and a watchdog shuts the connection down when it
+  passes, so a server that trickles a byte every second, or never finishes
+  its headers, cannot hold a call past it (:class:`DownloadTimeoutError`,
+  naming the file and how many bytes had arrived);
 * transient failures (no network, time-outs, dropped connections, truncated
   bodies, HTTP 5xx/408/429) are retried with exponential back-off; an HTTP
   4xx answer or a checksum mismatch is not (retrying cannot fix them).
@@ -22,18 +26,26 @@ the local path, downloading only when the file is missing:
 import hashlib
 import http.client
 import logging
+import socket
+import threading
 import time
 import urllib.error
 import urllib.request
 from contextlib import ExitStack
 from dataclasses import dataclass
+from numbers import Real
 from pathlib import Path, PurePosixPath
+
+from sklearn.utils._param_validation import Interval
 
 from ..utils import atomic_write
 
 __all__ = [
+    "TIMEOUT_CONSTRAINT",
     "ChecksumError",
+    "Deadline",
     "DownloadError",
+    "DownloadTimeoutError",
     "InvalidFileError",
     "RemoteFile",
     "RemoteFileNotFoundError",
@@ -52,6 +64,8 @@ DEFAULT_TIMEOUT = 60.0
 #: mirror can be substituted).
 GITHUB_RAW_URL = "https://raw.githubusercontent.com/"
 _TRANSIENT_HTTP = frozenset({408, 429})
+#: ``validate_params`` constraint of the fetchers' ``timeout`` parameter.
+TIMEOUT_CONSTRAINT = [Interval(Real, 0.0, None, closed="neither"), None]
 
 
 @dataclass(frozen=True)
@@ -110,6 +124,141 @@ class InvalidFileError(DownloadError):
     error page served with HTTP 200 instead of a FITS file)."""
 
 
+class DownloadTimeoutError(DownloadError, TimeoutError):
+    """A fetcher call ran out of its total time (its ``timeout`` parameter).
+
+    Files complete by then are kept in the data home (a new call does not
+    download them again); the one being transferred is not written.
+    """
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """The total time one fetcher call may take.
+
+    Parameters
+    ----------
+    at : float or None
+        :func:`time.monotonic` time at which the call must stop; ``None``:
+        no bound.
+    seconds : float or None, default=None
+        The ``timeout`` it was made from, for messages.
+    fetcher : str, default="the fetcher"
+        Name of the fetcher, for messages.
+    """
+
+    at: float | None
+    seconds: float | None = None
+    fetcher: str = "the fetcher"
+
+    @classmethod
+    def after(cls, seconds, fetcher="the fetcher"):
+        """The deadline ``seconds`` from now (``None``: no bound)."""
+        at = None if seconds is None else time.monotonic() + float(seconds)
+        return cls(at, seconds, fetcher)
+
+    def left(self):
+        """Seconds left (``inf`` without a bound; <= 0 once passed)."""
+        return float("inf") if self.at is None else self.at - time.monotonic()
+
+    def describe(self):
+        limit = "" if self.seconds is None else f" (timeout={self.seconds:g} s)"
+        return f"{self.fetcher} ran out of its time limit{limit}"
+
+
+def _as_deadline(deadline, fetcher):
+    if deadline is None or isinstance(deadline, Deadline):
+        return deadline
+    return Deadline(float(deadline), None, fetcher)  # a bare time.monotonic() value
+
+
+def time_is_up(deadline, remote, home, received=0, announced=None, last_error=None):
+    """The :class:`DownloadTimeoutError` of ``remote`` stopped by ``deadline``."""
+    of = f" of {announced}" if announced is not None else ""
+    return DownloadTimeoutError(
+        f"{deadline.describe()} while downloading {remote.path!r} from {remote.url}: "
+        f"{received}{of} bytes had arrived"
+        + (f" (last error: {last_error})" if last_error else "")
+        + f"; {remote.path!r} was not written to the data home {home}. Files complete "
+        "by then are kept: call again to resume, or pass a larger timeout=."
+    )
+
+
+class _Watchdog:
+    """Shut the connections of one attempt down when the deadline passes.
+
+    ``socket.timeout`` bounds each socket operation only; this bounds the
+    whole attempt (headers and body). The connections register their socket
+    through :func:`_opener`; :meth:`socket.socket.shutdown` (the plain one,
+    also for TLS sockets) wakes a blocked read, which then ends or fails.
+    """
+
+    def __init__(self, deadline):
+        self.fired = False
+        self._sockets = []
+        self._lock = threading.Lock()
+        self._timer = None
+        if deadline is not None and deadline.at is not None:
+            self._timer = threading.Timer(max(0.0, deadline.left()), self._fire)
+            self._timer.daemon = True
+            self._timer.start()
+
+    def add(self, sock):
+        with self._lock:
+            self._sockets.append(sock)
+            if self.fired:
+                _shutdown(sock)
+
+    def _fire(self):
+        with self._lock:
+            self.fired = True
+            for sock in self._sockets:
+                _shutdown(sock)
+
+    def cancel(self):
+        if self._timer is not None:
+            self._timer.cancel()
+
+
+def _shutdown(sock):
+    try:
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+    except OSError:
+        pass
+
+
+def _opener(watchdog):
+    """A urllib opener whose HTTP(S) connections register with ``watchdog``."""
+
+    def connection(base):
+        class Connection(base):
+            def connect(self):
+                super().connect()
+                watchdog.add(self.sock)
+
+        return Connection
+
+    class Handler(urllib.request.HTTPHandler):
+        def http_open(self, req):
+            return self.do_open(connection(http.client.HTTPConnection), req)
+
+    class SecureHandler(urllib.request.HTTPSHandler):
+        def https_open(self, req):
+            return self.do_open(
+                connection(http.client.HTTPSConnection), req, context=self._context
+            )
+
+    return urllib.request.build_opener(Handler, SecureHandler)
+
+
+class _OutOfTime(Exception):
+    """The watchdog stopped an attempt (carries the bytes received)."""
+
+    def __init__(self, received, announced):
+        super().__init__(received, announced)
+        self.received, self.announced = received, announced
+
+
 class _TruncatedError(OSError):
     """Fewer bytes arrived than ``Content-Length`` announced (transient)."""
 
@@ -149,10 +298,12 @@ def fetch_file(
         kept in memory for it: meant for files of a few MB) before it is
         moved into place; it raises :class:`InvalidFileError` (not retried)
         to refuse the bytes, which are then deleted.
-    deadline : float, default=None
-        A :func:`time.monotonic` time after which no attempt starts and a
-        running transfer stops (:class:`DownloadError`); ``None``: no bound
-        beyond ``timeout`` per attempt.
+    deadline : Deadline or float, default=None
+        The total time of the calling fetcher (a bare float is a
+        :func:`time.monotonic` time): no attempt starts after it and a
+        running transfer (headers included) is stopped when it passes
+        (:class:`DownloadTimeoutError`, not retried); ``None``: no bound
+        beyond ``timeout`` per socket operation.
 
     Returns
     -------
@@ -168,6 +319,9 @@ def fetch_file(
         If the origin answers 404/410 (no retry).
     ChecksumError
         If the downloaded bytes do not match ``remote.sha256`` (no retry).
+    DownloadTimeoutError
+        If ``deadline`` passes first (the message names the file and the
+        bytes received).
     InvalidFileError
         If ``verify`` refuses the downloaded bytes (no retry).
     DownloadError
@@ -177,6 +331,7 @@ def fetch_file(
     """
     home = Path(data_home)
     dest = remote.local_path(home)
+    deadline = _as_deadline(deadline, fetcher)
     if dest.is_file():
         return dest
     if not download_if_missing:
@@ -189,16 +344,12 @@ def fetch_file(
         )
     last_error = None
     for attempt in range(n_retries + 1):
-        if deadline is not None and time.monotonic() >= deadline:
-            raise DownloadError(
-                f"Time is up before {remote.url} could be downloaded"
-                + (f" (last error: {last_error})" if last_error else "")
-                + f"; {remote.path!r} was not written to the data home {home}."
-            )
+        if deadline is not None and deadline.left() <= 0:
+            raise time_is_up(deadline, remote, home, last_error=last_error)
         if attempt:
             wait = delay * 2 ** (attempt - 1)
             if deadline is not None:
-                wait = min(wait, max(0.0, deadline - time.monotonic()))
+                wait = min(wait, max(0.0, deadline.left()))
             logger.warning(
                 "Retrying %s in %.3g s (attempt %d of %d) after: %s",
                 remote.url, wait, attempt + 1, n_retries + 1, last_error,
@@ -207,6 +358,8 @@ def fetch_file(
         try:
             _download(remote, dest, home, timeout, verify=verify, deadline=deadline)
             return dest
+        except _OutOfTime as exc:
+            raise time_is_up(deadline, remote, home, exc.received, exc.announced) from None
         except urllib.error.HTTPError as exc:
             exc.close()
             if exc.code in (404, 410):
@@ -256,24 +409,35 @@ def _download(remote, dest, home, timeout, *, verify=None, deadline=None):
                 "download missing files."
             ) from None
         digest = hashlib.sha256()
-        received = 0
+        received, announced = 0, None
         request = urllib.request.Request(
             remote.url, headers={"User-Agent": _USER_AGENT}
         )
         logger.info("Downloading %s to %s", remote.url, dest)
         kept = [] if verify is not None else None
         if deadline is not None:
-            timeout = max(0.01, min(timeout, deadline - time.monotonic()))
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            announced = response.headers.get("Content-Length")
-            while chunk := response.read(_CHUNK):
-                if deadline is not None and time.monotonic() > deadline:
-                    raise TimeoutError(f"the deadline passed after {received} bytes")
-                out.write(chunk)
-                if kept is not None:
-                    kept.append(chunk)
-                digest.update(chunk)
-                received += len(chunk)
+            timeout = max(0.01, min(timeout, deadline.left()))
+        watchdog = _Watchdog(deadline)
+        try:
+            with _opener(watchdog).open(request, timeout=timeout) as response:
+                announced = response.headers.get("Content-Length")
+                # read1: return what one read brings, so the deadline is seen
+                while chunk := response.read1(_CHUNK):
+                    out.write(chunk)
+                    if kept is not None:
+                        kept.append(chunk)
+                    digest.update(chunk)
+                    received += len(chunk)
+                    if watchdog.fired:
+                        break
+        except Exception:
+            if watchdog.fired or (deadline is not None and deadline.left() <= 0):
+                raise _OutOfTime(received, _length(announced)) from None
+            raise
+        finally:
+            watchdog.cancel()
+        if watchdog.fired:
+            raise _OutOfTime(received, _length(announced))
         if announced is not None and announced.strip().isdigit():
             if received != int(announced):
                 raise _TruncatedError(
@@ -282,13 +446,18 @@ def _download(remote, dest, home, timeout, *, verify=None, deadline=None):
                 )
         if remote.sha256 is not None and digest.hexdigest() != remote.sha256.lower():
             raise ChecksumError(
-                f"The file downloaded from {remote.url} has SHA-256 "
+                f"The file {remote.path!r} downloaded from {remote.url} has SHA-256 "
                 f"{digest.hexdigest()}, but {remote.sha256} is expected: the origin "
                 f"copy differs from the published one. Nothing was written to "
                 f"{dest}."
             )
         if verify is not None:
             verify(b"".join(kept), remote)
+
+
+def _length(announced):
+    text = (announced or "").strip()
+    return int(text) if text.isdigit() else None
 
 
 def fetch_first(remotes, data_home, **kwargs):

@@ -10,7 +10,7 @@ from sklearn.utils._param_validation import Interval, StrOptions, validate_param
 
 from .._batch import SpectrumBatch
 from ._base import MISSING_OPTIONS, fetch_spectrum_files, load_descr, make_frame, read_csv_rows
-from ._download import RemoteFile, fetch_file, github_raw_url
+from ._download import TIMEOUT_CONSTRAINT, Deadline, RemoteFile, fetch_file, github_raw_url
 from ._home import get_data_home
 
 __all__ = ["KRAEMER_GROUPS", "fetch_iso_sws"]
@@ -78,6 +78,9 @@ def _parse_labels(path):
         "as_frame": ["boolean"],
         "n_retries": [Interval(Integral, 0, None, closed="left")],
         "delay": [Interval(Real, 0.0, None, closed="left")],
+        "n_jobs": [Interval(Integral, 1, None, closed="left")],
+        "timeout": TIMEOUT_CONSTRAINT,
+        "progress": ["boolean", None],
     },
     prefer_skip_nested_validation=True,
 )
@@ -91,6 +94,9 @@ def fetch_iso_sws(
     as_frame=False,
     n_retries=3,
     delay=1.0,
+    n_jobs=4,
+    timeout=3600.0,
+    progress=None,
 ):
     """Load the ISO SWS atlas spectra and their Kraemer et al. (2002) classes.
 
@@ -128,6 +134,18 @@ def fetch_iso_sws(
         Retries of a download after a transient network error.
     delay : float, default=1.0
         Seconds before the first retry, doubled at each further retry.
+    n_jobs : int, default=4
+        Spectra downloaded at the same time (threads, one connection each);
+        files already in the data home are not downloaded again.
+    timeout : float or None, default=3600.0
+        Total seconds the call may spend downloading (every request and
+        transfer, retries included, however slowly the server sends); when
+        it runs out a :class:`~spectra_sklearn.datasets.DownloadTimeoutError`
+        names the file and the bytes that had arrived. ``None``: no total
+        bound (each socket operation still waits at most 60 s).
+    progress : bool or None, default=None
+        tqdm progress bar of the spectrum downloads: ``None`` only on a
+        terminal (after 2 s), ``True`` always, ``False`` never.
 
     Returns
     -------
@@ -164,6 +182,9 @@ def fetch_iso_sws(
         ``download_if_missing=False``.
     spectra_sklearn.datasets.DownloadError
         If a download fails.
+    spectra_sklearn.datasets.DownloadTimeoutError
+        If downloading takes longer than ``timeout`` (files complete by then
+        are kept; calling again resumes).
 
     Warns
     -----
@@ -182,7 +203,10 @@ def fetch_iso_sws(
     from ..io import read_spectrum
 
     home = get_data_home(data_home)
-    common = dict(download_if_missing=download_if_missing, n_retries=n_retries, delay=delay)
+    common = dict(
+        download_if_missing=download_if_missing, n_retries=n_retries, delay=delay,
+        deadline=Deadline.after(timeout, "fetch_iso_sws"),
+    )
     table = fetch_file(_label_remote(), home, fetcher="fetch_iso_sws", **common)
     rows = _parse_labels(table)
     filenames = [""] * len(rows)
@@ -190,7 +214,8 @@ def fetch_iso_sws(
     if load_spectra:
         remotes = [_spectrum_remote(int(r["tdt"])) for r in rows]
         paths = fetch_spectrum_files(
-            remotes, home, missing=missing, caller="fetch_iso_sws", **common
+            remotes, home, missing=missing, caller="fetch_iso_sws", n_jobs=n_jobs,
+            progress=progress, **common
         )
         keep = [i for i, p in enumerate(paths) if p is not None]
         rows = [rows[i] for i in keep]

@@ -10,8 +10,8 @@ from sklearn.utils import Bunch
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
 from .._batch import SpectrumBatch
-from ._base import load_descr, make_frame, read_csv_rows
-from ._download import RemoteFile, fetch_file, github_raw_url
+from ._base import download_jobs, fetch_spectrum_files, load_descr, make_frame, read_csv_rows
+from ._download import TIMEOUT_CONSTRAINT, Deadline, RemoteFile, github_raw_url
 from ._home import get_data_home
 
 __all__ = ["fetch_miles"]
@@ -65,6 +65,8 @@ def _float(value, path, lineno, column):
         "as_frame": ["boolean"],
         "n_retries": [Interval(Integral, 0, None, closed="left")],
         "delay": [Interval(Real, 0.0, None, closed="left")],
+        "timeout": TIMEOUT_CONSTRAINT,
+        "progress": ["boolean", None],
     },
     prefer_skip_nested_validation=True,
 )
@@ -79,6 +81,8 @@ def fetch_miles(
     as_frame=False,
     n_retries=3,
     delay=1.0,
+    timeout=3600.0,
+    progress=None,
 ):
     """Load the MILES stellar library: 985 optical spectra with MK types.
 
@@ -120,7 +124,9 @@ def fetch_miles(
     download_if_missing : bool, default=True
         Download missing spectra; if ``False`` a missing file raises.
     n_jobs : int, default=None
-        Parallel jobs to read the files (joblib); ``None`` means 1.
+        Parallel jobs to read the files (joblib; ``None`` means 1) and to
+        download missing ones (threads, one connection each; ``None`` means
+        4).
     return_X_y : bool, default=False
         Return ``(data, target)`` instead of a Bunch.
     as_frame : bool, default=False
@@ -129,6 +135,15 @@ def fetch_miles(
         Retries of a download after a transient network error.
     delay : float, default=1.0
         Seconds before the first retry, doubled at each further retry.
+    timeout : float or None, default=3600.0
+        Total seconds the call may spend downloading (every request and
+        transfer, retries included, however slowly the server sends); when
+        it runs out a :class:`~spectra_sklearn.datasets.DownloadTimeoutError`
+        names the file and the bytes that had arrived. ``None``: no total
+        bound (each socket operation still waits at most 60 s).
+    progress : bool or None, default=None
+        tqdm progress bar of the downloads: ``None`` only on a terminal
+        (after 2 s), ``True`` always, ``False`` never.
 
     Returns
     -------
@@ -166,6 +181,9 @@ def fetch_miles(
         ``download_if_missing=False``.
     spectra_sklearn.datasets.DownloadError
         If a download fails.
+    spectra_sklearn.datasets.DownloadTimeoutError
+        If downloading takes longer than ``timeout`` (files complete by then
+        are kept; calling again resumes).
     ValueError
         If the label table is malformed.
 
@@ -209,17 +227,18 @@ def fetch_miles(
         keep = ~np.isnan(values) if values.dtype.kind == "f" else values != ""
         columns = {name: v[keep] for name, v in columns.items()}
         values = columns[target]
-    paths = [
-        fetch_file(
-            _spectrum_remote(miles_id),
-            home,
-            download_if_missing=download_if_missing,
-            n_retries=n_retries,
-            delay=delay,
-            fetcher="fetch_miles",
-        )
-        for miles_id in columns["miles_id"]
-    ]
+    paths = fetch_spectrum_files(
+        [_spectrum_remote(miles_id) for miles_id in columns["miles_id"]],
+        home,
+        missing="raise",
+        caller="fetch_miles",
+        n_jobs=download_jobs(n_jobs),
+        progress=progress,
+        download_if_missing=download_if_missing,
+        n_retries=n_retries,
+        delay=delay,
+        deadline=Deadline.after(timeout, "fetch_miles"),
+    )
     spectra = Parallel(n_jobs=n_jobs)(
         delayed(read_spectrum)(p, format="miles") for p in paths
     )

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sklearn.utils._param_validation import Interval, validate_params
 
-from ._download import RemoteFile, fetch_first
+from ._download import TIMEOUT_CONSTRAINT, Deadline, RemoteFile, fetch_first
 from ._home import get_data_home
 
 __all__ = ["fetch_sdss_spectrum", "sdss_spectrum_filename"]
@@ -102,6 +102,7 @@ def _find_local(home, plate, mjd, fiber):
         "download_if_missing": ["boolean"],
         "n_retries": [Interval(Integral, 0, None, closed="left")],
         "delay": [Interval(Real, 0.0, None, closed="left")],
+        "timeout": TIMEOUT_CONSTRAINT,
     },
     prefer_skip_nested_validation=True,
 )
@@ -115,6 +116,7 @@ def fetch_sdss_spectrum(
     download_if_missing=True,
     n_retries=3,
     delay=1.0,
+    timeout=600.0,
 ):
     """Load one SDSS optical spectrum by its PLATE-MJD-FIBERID.
 
@@ -152,6 +154,12 @@ def fetch_sdss_spectrum(
         Retries of a download after a transient network error.
     delay : float, default=1.0
         Seconds before the first retry, doubled at each further retry.
+    timeout : float or None, default=600.0
+        Total seconds the call may spend downloading (every request and
+        transfer, retries included, however slowly the server sends); when
+        it runs out a :class:`~spectra_sklearn.datasets.DownloadTimeoutError`
+        names the file and the bytes that had arrived. ``None``: no total
+        bound (each socket operation still waits at most 60 s).
 
     Returns
     -------
@@ -168,6 +176,9 @@ def fetch_sdss_spectrum(
         If no reduction on the archive has this PLATE-MJD-FIBERID.
     spectra_sklearn.datasets.DownloadError
         If the download fails (no network, HTTP error, non-writable data home).
+    spectra_sklearn.datasets.DownloadTimeoutError
+        If downloading takes longer than ``timeout`` (files complete by then
+        are kept; calling again resumes).
 
     Notes
     -----
@@ -196,5 +207,6 @@ def fetch_sdss_spectrum(
             n_retries=n_retries,
             delay=delay,
             fetcher="fetch_sdss_spectrum",
+            deadline=Deadline.after(timeout, "fetch_sdss_spectrum"),
         )
     return read_spectrum(Path(path), format="sdss")

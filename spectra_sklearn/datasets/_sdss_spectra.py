@@ -2,9 +2,7 @@
 
 import io
 import re
-import time
 import warnings
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from numbers import Integral, Real
 from os import PathLike
 from pathlib import Path
@@ -13,10 +11,12 @@ import numpy as np
 from sklearn.utils import Bunch
 from sklearn.utils._param_validation import Interval, validate_params
 
-from ._base import make_frame
+from ._base import download_all, make_frame
 from ._download import (
     DEFAULT_TIMEOUT,
+    Deadline,
     DownloadError,
+    DownloadTimeoutError,
     InvalidFileError,
     RemoteFile,
     fetch_first,
@@ -390,36 +390,33 @@ def fetch_sdss_spectra(
 def _download_all(missing, paths, home, base_url, lite, n_jobs, timeout, n_retries,
                   delay, progress):
     """Download ``missing`` ids into ``paths`` (threads); raise on failures."""
-    deadline = time.monotonic() + timeout
+    deadline = Deadline.after(timeout, "fetch_sdss_spectra")
     remotes = {i: _remotes(base_url, *i, lite) for i in missing}
     verify = _verifier({r.path: i for i, rs in remotes.items() for r in rs})
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
 
-        bar = tqdm(total=len(missing), unit="file", desc="SDSS spectra", dynamic_ncols=True)
     def get(i):
-        return fetch_first(
+        return Path(fetch_first(
             remotes[i], home, n_retries=n_retries, delay=delay,
             timeout=min(DEFAULT_TIMEOUT, timeout), fetcher="fetch_sdss_spectra",
             verify=verify, deadline=deadline,
-        )
+        ))
 
-    failures = {}
     try:
-        with ThreadPoolExecutor(max_workers=n_jobs) as pool:
-            futures = {pool.submit(get, i): i for i in missing}
-            for future in as_completed(futures):
-                i = futures[future]
-                try:
-                    paths[i] = Path(future.result())
-                except DownloadError as exc:
-                    failures[i] = exc
-                if bar is not None:
-                    bar.update(1)
-    finally:
-        if bar is not None:
-            bar.close()
+        results = download_all(missing, get, n_jobs=n_jobs, progress=progress,
+                               desc="SDSS spectra", home=home)
+    except DownloadTimeoutError as exc:
+        late = [i for i in missing if _find_local(home, *i) is None]
+        names = ", ".join("-".join(map(str, i)) for i in late[:5])
+        raise DownloadTimeoutError(
+            f"{exc} Still missing: {len(late)} SDSS spectra ({names}"
+            f"{', ...' if len(late) > 5 else ''})."
+        ) from None
+    failures = {}
+    for i, result in zip(missing, results):
+        if isinstance(result, Exception):
+            failures[i] = result
+        else:
+            paths[i] = result
     if failures:
         kinds = {type(e) for e in failures.values()}
         cls = kinds.pop() if len(kinds) == 1 else DownloadError

@@ -11,7 +11,7 @@ from sklearn.utils._param_validation import Interval, StrOptions, validate_param
 
 from .._batch import SpectrumBatch
 from ._base import load_descr, make_frame
-from ._download import RemoteFile, fetch_file, github_raw_url
+from ._download import TIMEOUT_CONSTRAINT, Deadline, RemoteFile, fetch_file, github_raw_url
 from ._home import get_data_home
 
 __all__ = ["fetch_sdss_templates", "parse_sdss_subclass"]
@@ -121,6 +121,7 @@ def _template_names(path):
         "as_frame": ["boolean"],
         "n_retries": [Interval(Integral, 0, None, closed="left")],
         "delay": [Interval(Real, 0.0, None, closed="left")],
+        "timeout": TIMEOUT_CONSTRAINT,
     },
     prefer_skip_nested_validation=True,
 )
@@ -133,6 +134,7 @@ def fetch_sdss_templates(
     as_frame=False,
     n_retries=3,
     delay=1.0,
+    timeout=600.0,
 ):
     """Load the SDSS/BOSS stellar templates, one spectrum per SDSS SUBCLASS.
 
@@ -172,6 +174,12 @@ def fetch_sdss_templates(
         Retries of a download after a transient network error.
     delay : float, default=1.0
         Seconds before the first retry, doubled at each further retry.
+    timeout : float or None, default=600.0
+        Total seconds the call may spend downloading (every request and
+        transfer, retries included, however slowly the server sends); when
+        it runs out a :class:`~spectra_sklearn.datasets.DownloadTimeoutError`
+        names the file and the bytes that had arrived. ``None``: no total
+        bound (each socket operation still waits at most 60 s).
 
     Returns
     -------
@@ -207,6 +215,9 @@ def fetch_sdss_templates(
         If a file is missing and ``download_if_missing=False``.
     spectra_sklearn.datasets.DownloadError
         If a download fails (network, checksum, non-writable data home).
+    spectra_sklearn.datasets.DownloadTimeoutError
+        If downloading takes longer than ``timeout`` (files complete by then
+        are kept; calling again resumes).
 
     Examples
     --------
@@ -221,6 +232,7 @@ def fetch_sdss_templates(
 
     sets = list(TEMPLATE_SETS) if template_set == "all" else [template_set]
     home = get_data_home(data_home)
+    deadline = Deadline.after(timeout, "fetch_sdss_templates")
     spectra, rows = [], []
     for name in sets:
         path = fetch_file(
@@ -230,6 +242,7 @@ def fetch_sdss_templates(
             n_retries=n_retries,
             delay=delay,
             fetcher="fetch_sdss_templates",
+            deadline=deadline,
         )
         names = _template_names(path)
         batch = read_spectra_file(path, format="sdss_templates")

@@ -12,7 +12,7 @@ from sklearn.utils._param_validation import Interval, validate_params
 
 from .._batch import SpectrumBatch
 from ._base import load_descr, make_frame
-from ._download import RemoteFile, fetch_file
+from ._download import TIMEOUT_CONSTRAINT, Deadline, RemoteFile, fetch_file
 from ._home import get_data_home
 
 __all__ = ["BUS_DEMEO_MAIN_GROUPS", "BUS_MAIN_GROUPS", "fetch_smass2"]
@@ -154,6 +154,7 @@ def _read_archive(path, rows):
         "as_frame": ["boolean"],
         "n_retries": [Interval(Integral, 0, None, closed="left")],
         "delay": [Interval(Real, 0.0, None, closed="left")],
+        "timeout": TIMEOUT_CONSTRAINT,
     },
     prefer_skip_nested_validation=True,
 )
@@ -165,6 +166,7 @@ def fetch_smass2(
     as_frame=False,
     n_retries=3,
     delay=1.0,
+    timeout=600.0,
 ):
     """Load the SMASSII visible asteroid spectra and their Bus classes.
 
@@ -201,6 +203,12 @@ def fetch_smass2(
         Retries of a download after a transient network error.
     delay : float, default=1.0
         Seconds before the first retry, doubled at each further retry.
+    timeout : float or None, default=600.0
+        Total seconds the call may spend downloading (every request and
+        transfer, retries included, however slowly the server sends); when
+        it runs out a :class:`~spectra_sklearn.datasets.DownloadTimeoutError`
+        names the file and the bytes that had arrived. ``None``: no total
+        bound (each socket operation still waits at most 60 s).
 
     Returns
     -------
@@ -239,6 +247,9 @@ def fetch_smass2(
         If a file is missing and ``download_if_missing=False``.
     spectra_sklearn.datasets.DownloadError
         If a download fails (network, checksum, non-writable data home).
+    spectra_sklearn.datasets.DownloadTimeoutError
+        If downloading takes longer than ``timeout`` (files complete by then
+        are kept; calling again resumes).
     ValueError
         If ``Bus.Taxonomy.txt`` does not have the expected layout.
 
@@ -264,6 +275,7 @@ def fetch_smass2(
     ['C', 'C', 'S']
     """
     home = get_data_home(data_home)
+    deadline = Deadline.after(timeout, "fetch_smass2")
     taxonomy, archive = (
         fetch_file(
             remote,
@@ -272,6 +284,7 @@ def fetch_smass2(
             n_retries=n_retries,
             delay=delay,
             fetcher="fetch_smass2",
+            deadline=deadline,
         )
         for remote in _remote_files()
     )

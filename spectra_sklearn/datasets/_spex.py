@@ -1,19 +1,28 @@
 """SpeX Prism Library near-infrared spectra of M, L and T dwarfs."""
 
+import functools
+import gzip
 import urllib.parse
 import warnings
+import zlib
 from importlib import resources
 from numbers import Integral, Real
 from os import PathLike
 from pathlib import Path
 
 import numpy as np
-from joblib import Parallel, delayed
 from sklearn.utils import Bunch
 from sklearn.utils._param_validation import Interval, validate_params
 
-from ._base import load_descr, make_frame
-from ._download import RemoteFile, RemoteFileNotFoundError, fetch_file
+from ._base import download_all, download_jobs, load_descr, make_frame
+from ._download import (
+    TIMEOUT_CONSTRAINT,
+    Deadline,
+    InvalidFileError,
+    RemoteFile,
+    RemoteFileNotFoundError,
+    fetch_file,
+)
 from ._home import get_data_home
 from ._spex_metadata import (
     join_sources,
@@ -25,7 +34,9 @@ from ._spex_metadata import (
 __all__ = ["QUALITY_FLAGS", "fetch_spex_prism", "load_spex_sample"]
 
 #: Origin of the files: the SPLAT repository, which distributes the public
-#: part of the SpeX Prism Library (no checksums are published).
+#: part of the SpeX Prism Library. It publishes no checksums and the files
+#: are on its moving ``master`` branch (no commit of it could be checked
+#: here): integrity comes from :data:`MANIFEST`, not from this URL.
 BASE_URL = (
     "https://raw.githubusercontent.com/aburgasser/splat/master/resources/Spectra/"
     "Public/SPEX-PRISM/"
@@ -36,14 +47,60 @@ _SOURCES = "sources.csv"
 #: Values of ``QUALITY_FLAG`` in the library.
 QUALITY_FLAGS = ("OK", "POOR", "BG")
 _SAMPLE = ("data", "spex_sample")
+#: SHA-256 of every file of the library accepted (``sha256sum`` format,
+#: gzipped, shipped with the package): the 2,480 spectra and the two metadata
+#: tables of the copy checked -- the one the counts in the docstrings come
+#: from, taken from the SPLAT 1.14 distribution (MIT). Paths are relative to
+#: ``spex_prism/``. Whether the ``master`` branch still serves these bytes
+#: cannot be known offline; a file it changed is refused with a ChecksumError
+#: naming it (copy your own into the data home: local files are used as is).
+MANIFEST = ("data", "spex_prism_sha256sums.txt.gz")
+
+
+@functools.cache
+def _manifest():
+    """``{path relative to spex_prism/: sha256}`` of :data:`MANIFEST`."""
+    path = resources.files(__package__).joinpath(*MANIFEST)
+    digests = {}
+    for line in gzip.decompress(path.read_bytes()).decode("utf-8").splitlines():
+        if line and not line.startswith("#"):
+            digest, name = line.split("  ", 1)
+            digests[name] = digest
+    return digests
+
+
+def _remote(url, relative):
+    """The RemoteFile of ``spex_prism/<relative>`` with its manifest SHA-256."""
+    return RemoteFile(url, f"{_FOLDER}/{relative}", _manifest().get(relative))
+
+
+def _verify_fits_gz(data, remote):
+    """Refuse a download that is not a gzipped FITS file (e.g. an HTML page).
+
+    The manifest's SHA-256 already refuses any other bytes; this names the
+    problem and guards a file the manifest does not list.
+    """
+    head = b""
+    if data[:2] == b"\x1f\x8b":
+        try:
+            head = zlib.decompressobj(wbits=31).decompress(data, 80)
+        except zlib.error:
+            pass
+    if not head.startswith(b"SIMPLE"):
+        raise InvalidFileError(
+            f"{remote.url} did not send a gzipped FITS file (it starts with "
+            f"{data[:40]!r}); nothing was written to {remote.path!r}. A proxy, login or "
+            "rate-limit page answers with HTML: check the network, or copy the file "
+            "into the data home by hand."
+        )
 
 
 def _metadata_remote():
-    return RemoteFile(BASE_URL + _METADATA, f"{_FOLDER}/metadata/{_METADATA}")
+    return _remote(BASE_URL + _METADATA, f"metadata/{_METADATA}")
 
 
 def _sources_remote():
-    return RemoteFile(BASE_URL + _SOURCES, f"{_FOLDER}/metadata/{_SOURCES}")
+    return _remote(BASE_URL + _SOURCES, f"metadata/{_SOURCES}")
 
 
 def _read_sources_file(path):
@@ -51,9 +108,7 @@ def _read_sources_file(path):
 
 
 def _spectrum_remote(filename):
-    return RemoteFile(
-        BASE_URL + urllib.parse.quote(filename), f"{_FOLDER}/spectra/{filename}"
-    )
+    return _remote(BASE_URL + urllib.parse.quote(filename), f"spectra/{filename}")
 
 
 def _fits_name(data_file):
@@ -189,6 +244,8 @@ _RETURNS = """
         "as_frame": ["boolean"],
         "n_retries": [Interval(Integral, 0, None, closed="left")],
         "delay": [Interval(Real, 0.0, None, closed="left")],
+        "timeout": TIMEOUT_CONSTRAINT,
+        "progress": ["boolean", None],
     },
     prefer_skip_nested_validation=True,
 )
@@ -203,6 +260,8 @@ def fetch_spex_prism(
     as_frame=False,
     n_retries=3,
     delay=1.0,
+    timeout=1800.0,
+    progress=None,
 ):
     """Load the SpeX Prism Library spectra of M, L and T dwarfs.
 
@@ -218,8 +277,14 @@ def fetch_spex_prism(
     ``spex_prism/metadata/sources.csv`` and the
     ``spex_prism/spectra/*.fits.gz`` files of the selected rows in the data
     home; missing ones are downloaded from the SPLAT repository on GitHub
-    (no checksum is published for them). Spectra without a metadata row are
-    ignored; the data home is never modified.
+    (``BASE_URL``: its ``master`` branch, which moves and publishes no
+    checksum). Integrity comes from the SHA-256 manifest shipped with the
+    package (:data:`MANIFEST`, the 2,482 files of the copy checked): every
+    download must have the digest listed, so corrupt bytes, an HTML error
+    page served with status 200 or a file changed upstream are refused and
+    deleted, never stored. Files already in the data home are used as they
+    are (a copy of your own, e.g. of another SPLAT release, serves); spectra
+    without a metadata row are ignored; the data home is never modified.
 
     Parameters
     ----------
@@ -236,8 +301,8 @@ def fetch_spex_prism(
         ``'POOR'`` spectra are noisy or flawed; ``'BG'`` rows (79 here) are
         background/non-dwarf targets, none of them typed.
     n_jobs : int, default=None
-        Parallel jobs to download (threads) and read (joblib) the files;
-        ``None`` means 1.
+        Parallel jobs to download (threads, one connection each; ``None``
+        means 4) and to read (joblib; ``None`` means 1) the files.
     return_X_y : bool, default=False
         Return ``(data, target)`` instead of a Bunch.
     as_frame : bool, default=False
@@ -247,6 +312,15 @@ def fetch_spex_prism(
         Retries of a download after a transient network error.
     delay : float, default=1.0
         Seconds before the first retry, doubled at each further retry.
+    timeout : float or None, default=1800.0
+        Total seconds the call may spend downloading (every request and
+        transfer, retries included, however slowly the server sends); when
+        it runs out a :class:`~spectra_sklearn.datasets.DownloadTimeoutError`
+        names the file and the bytes that had arrived. ``None``: no total
+        bound (each socket operation still waits at most 60 s).
+    progress : bool or None, default=None
+        tqdm progress bar of the spectrum downloads: ``None`` only on a
+        terminal (after 2 s), ``True`` always, ``False`` never.
     {returns}
     Raises
     ------
@@ -254,6 +328,12 @@ def fetch_spex_prism(
         If a needed file is missing and ``download_if_missing=False``.
     spectra_sklearn.datasets.DownloadError
         If a download fails (network, non-writable data home).
+    spectra_sklearn.datasets.ChecksumError
+        If a downloaded file does not have the SHA-256 of the manifest (the
+        message names the file and both digests; nothing is stored).
+    spectra_sklearn.datasets.DownloadTimeoutError
+        If downloading takes longer than ``timeout`` (files complete by then
+        are kept; calling again resumes).
     ValueError
         If ``quality`` holds an unknown flag or the metadata table is
         malformed.
@@ -292,6 +372,7 @@ def fetch_spex_prism(
         n_retries=n_retries,
         delay=delay,
         fetcher="fetch_spex_prism",
+        deadline=Deadline.after(timeout, "fetch_spex_prism"),
     )
     meta_path = fetch_file(_metadata_remote(), home, **common)
     _, _, columns = read_spectral_data(meta_path.read_bytes(), meta_path)
@@ -317,19 +398,21 @@ def fetch_spex_prism(
             f"{BASE_URL}, or copy them there by hand."
         )
 
-    def get(remote):
-        try:
-            return fetch_file(remote, home, **common)
-        except RemoteFileNotFoundError:
-            return None
-
-    fetched = dict(
-        zip(
-            [r.path for r in missing],
-            Parallel(n_jobs=n_jobs, prefer="threads")(delayed(get)(r) for r in missing),
-        )
+    results = download_all(
+        missing,
+        lambda remote: fetch_file(remote, home, verify=_verify_fits_gz, **common),
+        n_jobs=download_jobs(n_jobs),
+        progress=progress,
+        desc="SpeX spectra",
+        home=home,
+        stop_on_error=lambda exc: not isinstance(exc, RemoteFileNotFoundError),
     )
-    absent = [p for p, local in fetched.items() if local is None]
+    failed = [r for r in results if isinstance(r, Exception)
+              and not isinstance(r, RemoteFileNotFoundError)]
+    if failed:
+        raise failed[0]
+    absent = [r.path for r, result in zip(missing, results)
+              if isinstance(result, RemoteFileNotFoundError)]
     if absent:
         warnings.warn(
             f"{len(absent)} spectra listed in {_METADATA} are not available at "

@@ -4,13 +4,12 @@ import hashlib
 import os
 import shutil
 import socket
-import threading
-from contextlib import contextmanager
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import numpy as np
 import pytest
+from _http import serve
+from _origins import spex_origin
 
 from spectra_sklearn.datasets import (
     ChecksumError,
@@ -22,47 +21,6 @@ from spectra_sklearn.datasets import (
     fetch_spex_prism,
 )
 from spectra_sklearn.datasets._download import RemoteFile, fetch_file
-
-
-@contextmanager
-def serve(directory, *, truncate_by=0):
-    """Serve ``directory`` on 127.0.0.1; yield (base URL, list of requested paths).
-
-    With ``truncate_by > 0`` every file is sent with a ``Content-Length``
-    larger than the body by that many bytes, then the connection is closed.
-    """
-    requests = []
-
-    class Handler(SimpleHTTPRequestHandler):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, directory=str(directory), **kwargs)
-
-        def log_message(self, *args):
-            pass
-
-        def do_GET(self):
-            requests.append(self.path)
-            if not truncate_by:
-                return super().do_GET()
-            path = Path(self.translate_path(self.path))
-            if not path.is_file():
-                return self.send_error(404)
-            body = path.read_bytes()
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(body) + truncate_by))
-            self.end_headers()
-            self.wfile.write(body)
-            self.close_connection = True
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/", requests
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
 
 
 def _closed_port_url():
@@ -242,37 +200,9 @@ def test_fetch_smass2_offline_and_missing(tmp_path, monkeypatch):
 # --- fetch_spex_prism downloads -----------------------------------------------
 
 
-def _spex_origin(shared_data, folder, n_per_class=1, absent=1):
-    """A SPLAT-like folder: metadata of a few OK rows per class, their files, and
-    ``absent`` more rows whose file the origin does not have."""
-    folder.mkdir(parents=True)
-    raw = (shared_data / "spex_prism" / "metadata" / "spectral_data.txt").read_bytes()
-    lines = raw.split(b"\r")
-    header = lines[0].split(b"\t")
-    i_type, i_flag, i_file = (header.index(c) for c in (b"SPEX_TYPE", b"QUALITY_FLAG", b"DATA_FILE"))
-    chosen, files = [], []
-    for letter in (b"M", b"L", b"T"):
-        rows = [
-            line for line in lines[1:]
-            if line and line.split(b"\t")[i_flag] == b"OK"
-            and line.split(b"\t")[i_type].startswith(letter)
-            and line.split(b"\t")[i_type][1:2].isdigit()
-        ]
-        chosen += rows[:n_per_class]
-    absent_rows = [line for line in lines[1:] if line and line not in chosen][:absent]
-    for line in chosen:
-        name = line.split(b"\t")[i_file].decode() + ".gz"
-        shutil.copyfile(shared_data / "spex_prism" / "spectra" / name, folder / name)
-        files.append(name)
-    metadata = b"\r".join([lines[0], *chosen, *absent_rows]) + b"\r"
-    (folder / "spectral_data.txt").write_bytes(metadata)
-    shutil.copyfile(shared_data / "spex_prism" / "metadata" / "sources.csv",
-                    folder / "sources.csv")
-    return files, [r.split(b"\t")[i_file].decode() + ".gz" for r in absent_rows]
-
-
 def test_fetch_spex_prism_downloads_only_missing_files(shared_data, tmp_path, monkeypatch):
-    files, absent = _spex_origin(shared_data, tmp_path / "served", absent=0)
+    files, absent = spex_origin(shared_data, tmp_path / "served", absent=0,
+                                 monkeypatch=monkeypatch)
     home = tmp_path / "home"
     with serve(tmp_path / "served") as (url, requests):
         monkeypatch.setattr(_spex, "BASE_URL", url)
@@ -296,7 +226,8 @@ def test_fetch_spex_prism_downloads_only_missing_files(shared_data, tmp_path, mo
 
 
 def test_fetch_spex_prism_leaves_out_spectra_the_origin_lacks(shared_data, tmp_path, monkeypatch):
-    files, absent = _spex_origin(shared_data, tmp_path / "served", absent=2)
+    files, absent = spex_origin(shared_data, tmp_path / "served", absent=2,
+                                 monkeypatch=monkeypatch)
     home = tmp_path / "home"
     with serve(tmp_path / "served") as (url, requests):
         monkeypatch.setattr(_spex, "BASE_URL", url)
