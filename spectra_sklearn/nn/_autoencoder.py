@@ -9,7 +9,8 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted
 from skorch import NeuralNetRegressor
 
-from ._base import BaseSpectrumNet, as_float32, robust_location_scale
+from ._base import BaseSpectrumNet
+from ._torch_utils import as_float32, robust_location_scale
 from .modules import SpectrumAutoencoderModule
 
 __all__ = ["SpectrumAutoencoder"]
@@ -235,7 +236,7 @@ class SpectrumAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         """
         check_is_fitted(self)
         flux, _ = self._validate_spectra(X, reset=False)
-        return self._forward(self._standardize(flux), "encode")
+        return self._forward(self._standardize(flux), method="encode")
 
     def inverse_transform(self, X):
         """Flux reconstructed from latent vectors.
@@ -263,7 +264,7 @@ class SpectrumAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
                 f"of n_components={self.n_components} values; got X with "
                 f"{X.shape[1]} columns."
             )
-        z = self._forward(as_float32(X), "decode")
+        z = self._forward(as_float32(X), method="decode")
         return np.sinh(z) * self.flux_scale_ + self.flux_shift_
 
     def score_samples(self, X):

@@ -8,17 +8,13 @@ labels, class weights, the learning-rate schedule and early stopping, building
 and fitting the net, and a fast forward pass for prediction.
 """
 
-import contextlib
 from numbers import Integral, Real
 
 import numpy as np
 import torch
 from scipy.special import softmax
 from sklearn.base import BaseEstimator, _fit_context
-from sklearn.preprocessing import LabelEncoder
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch import NeuralNetClassifier
@@ -27,6 +23,15 @@ from skorch.dataset import ValidSplit
 
 from .._batch import SpectrumBatch, as_spectrum_batch, is_specutils
 from .._spectrum import Spectrum
+from ._torch_utils import (
+    as_float32,
+    class_weight_tensor,
+    draw_seed,
+    encode_labels,
+    robust_location_scale,
+    torch_seeded,
+    torch_threads,
+)
 
 __all__ = []
 
@@ -37,121 +42,6 @@ _PREDICT_CHUNK = 512
 
 # "no y given" for _validate_spectra (None is a y that must be refused)
 _NO_Y = object()
-
-
-@contextlib.contextmanager
-def torch_threads(n_threads):
-    """Run the block with ``n_threads`` torch intra-op threads, then restore.
-
-    Parameters
-    ----------
-    n_threads : int or None
-        Threads to use; ``None`` leaves torch's setting alone.
-    """
-    if n_threads is None:
-        yield
-        return
-    previous = torch.get_num_threads()
-    if previous != n_threads:
-        torch.set_num_threads(n_threads)
-    try:
-        yield
-    finally:
-        if torch.get_num_threads() != previous:
-            torch.set_num_threads(previous)
-
-
-def draw_seed(random_state):
-    """Draw a torch seed in ``[0, 2**31 - 1)`` from ``random_state``.
-
-    An int gives always the same seed; ``None`` draws from numpy's global
-    random state; a ``RandomState`` instance is advanced by one draw.
-    """
-    return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
-
-
-def preserved_torch_rng(device="cpu"):
-    """Context manager restoring torch's random generators' states on exit.
-
-    Training draws from torch's global generator (initialisation, shuffling,
-    dropout, augmentation), so fit runs inside it and leaves the caller's
-    random stream unchanged.
-    """
-    on_cpu = torch.device(device).type == "cpu"
-    return torch.random.fork_rng(devices=[] if on_cpu else None)
-
-
-@contextlib.contextmanager
-def torch_seeded(seed, device="cpu"):
-    """Run the block with torch's random generators seeded with ``seed``.
-
-    The generators' previous states are restored afterwards.
-    """
-    with preserved_torch_rng(device):
-        torch.manual_seed(seed)
-        yield
-
-
-def as_float32(X):
-    """Return ``X`` as a C-contiguous, writeable float32 array.
-
-    Writeable because torch refuses to share memory with read-only arrays
-    (memory maps, ``joblib`` input) without a warning.
-    """
-    return np.require(X, dtype=np.float32, requirements=["C", "W"])
-
-
-def encode_labels(estimator, y):
-    """Encode class labels to int64 ``0 .. n_classes - 1``.
-
-    Returns
-    -------
-    classes : ndarray of shape (n_classes,)
-        The sorted distinct labels.
-    y_encoded : ndarray of shape (n_samples,), dtype int64
-
-    Raises
-    ------
-    ValueError
-        If ``y`` holds fewer than two classes.
-    """
-    encoder = LabelEncoder().fit(y)
-    classes = encoder.classes_
-    if classes.size < 2:
-        raise ValueError(
-            f"{type(estimator).__name__} needs samples of at least 2 classes in y; "
-            f"got {classes.size} class: {classes.tolist()!r}."
-        )
-    return classes, encoder.transform(y).astype(np.int64)
-
-
-def class_weight_tensor(class_weight, classes, y):
-    """Per-class loss weights, in the order of ``classes``, or ``None``.
-
-    ``class_weight`` is ``None``, ``'balanced'`` (``n_samples / (n_classes *
-    count)``, King & Zeng 2001) or a dict ``{label: weight}`` (missing
-    labels weigh 1), as in :func:`sklearn.utils.class_weight.compute_class_weight`.
-    """
-    if class_weight is None:
-        return None
-    weights = compute_class_weight(class_weight, classes=classes, y=y)
-    return torch.as_tensor(weights, dtype=torch.float32)
-
-
-def robust_location_scale(X):
-    """Median and normal-consistent IQR of the finite values of ``X`` (std if IQR is 0)."""
-    finite = np.isfinite(X)
-    if not finite.all():
-        X = X[finite]
-    if X.size == 0:
-        return 0.0, 1.0
-    q25, median, q75 = np.percentile(X, [25, 50, 75])
-    scale = (q75 - q25) / 1.349
-    if not (np.isfinite(scale) and scale > 0):
-        scale = float(np.std(X, dtype=np.float64))
-    if not (np.isfinite(scale) and scale > 0):
-        scale = 1.0
-    return float(median), float(scale)
 
 
 def _silent(*args, **kwargs):
@@ -428,14 +318,16 @@ class BaseSpectrumNet(BaseEstimator):
         self.n_iter_ = len(self.history_)
 
     # ------------------------------------------------------------- prediction
-    def _forward(self, X, method=None):
-        """The module's output for float32 ``X``, in evaluation mode, as float64.
+    def _forward(self, *inputs, method=None):
+        """The module's output for float32 ``inputs``, in evaluation mode, as float64.
 
         Calls the module directly under :func:`torch.inference_mode` in chunks
-        of at least ``batch_size`` spectra (skorch's data loader and per-batch
+        of at least ``batch_size`` samples (skorch's data loader and per-batch
         bookkeeping cost a quarter of the time of a small network's forward
-        pass). ``method`` names another module method than ``forward``
-        (e.g. ``'encode'``).
+        pass). Several inputs (the fusion models' flux and columns) are
+        chunked alike and passed positionally; a module returning a tuple
+        gives a list of arrays. ``method`` names another module method than
+        ``forward`` (e.g. ``'encode'``).
         """
         module = self.net_.module_
         fn = module if method is None else getattr(module, method)
@@ -445,14 +337,15 @@ class BaseSpectrumNet(BaseEstimator):
         module.eval()
         try:
             with torch_threads(self.n_threads), torch.inference_mode():
-                X_t = torch.from_numpy(X)
-                outs = [fn(xb.to(device)).to("cpu") for xb in torch.split(X_t, chunk)]
-                if not outs:  # zero samples: validate_data already refuses them
-                    raise ValueError("No spectra to predict.")
-                out = torch.cat(outs)
+                parts = zip(*(torch.split(torch.from_numpy(x), chunk) for x in inputs))
+                outs = [fn(*(p.to(device) for p in part)) for part in parts]
         finally:
             module.train(was_training)
-        return out.numpy().astype(np.float64)
+        if not outs:  # zero samples: validate_data already refuses them
+            raise ValueError("No spectra to predict.")
+        if isinstance(outs[0], tuple):
+            return [torch.cat(o).to("cpu").numpy().astype(np.float64) for o in zip(*outs)]
+        return torch.cat(outs).to("cpu").numpy().astype(np.float64)
 
     # ------------------------------------------------------------- persistence
     def save(self, path):

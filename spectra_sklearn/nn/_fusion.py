@@ -11,16 +11,8 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch import NeuralNetClassifier
 
-from ._base import (
-    _NO_Y,
-    _PREDICT_CHUNK,
-    BaseSpectrumNet,
-    as_float32,
-    class_weight_tensor,
-    encode_labels,
-    robust_location_scale,
-    torch_threads,
-)
+from ._base import _NO_Y, BaseSpectrumNet
+from ._torch_utils import as_float32, class_weight_tensor, encode_labels, robust_location_scale
 from .modules import FusionLoss, SpectrumFusionModule
 from .modules._fusion import BRANCHES
 
@@ -264,25 +256,8 @@ class _FusionNetMixin:
         """
         check_is_fitted(self)
         flux, tabular = self._validate_fusion(X, reset=False)
-        module = self.net_.module_
-        fn = module if method is None else getattr(module, method)
-        chunk = max(self.batch_size, _PREDICT_CHUNK)
-        device = torch.device(self.device)
-        was_training = module.training
-        module.eval()
-        try:
-            with torch_threads(self.n_threads), torch.inference_mode():
-                outs = []
-                for start in range(0, len(flux), chunk):
-                    f = torch.from_numpy(as_float32(flux[start:start + chunk]))
-                    t = torch.from_numpy(as_float32(tabular[start:start + chunk]))
-                    out = fn(f.to(device), t.to(device))
-                    outs.append(out if isinstance(out, tuple) else (out,))
-        finally:
-            module.train(was_training)
-        outs = [torch.cat([o[i] for o in outs]).to("cpu").numpy().astype(np.float64)
-                for i in range(len(outs[0]))]
-        return outs if method is None else outs[0]
+        outs = self._forward(as_float32(flux), as_float32(tabular), method=method)
+        return outs[0] if method is not None and isinstance(outs, list) else outs
 
     def _branch_output(self, X, branch):
         if branch not in BRANCHES:

@@ -18,14 +18,8 @@ from sklearn.utils.validation import (
 )
 from skorch.callbacks import Freezer, Unfreezer
 
-from ._base import (
-    _NO_Y,
-    BaseSpectrumNet,
-    BaseSpectrumNetClassifier,
-    as_float32,
-    class_weight_tensor,
-    encode_labels,
-)
+from ._base import _NO_Y, BaseSpectrumNet, BaseSpectrumNetClassifier
+from ._torch_utils import as_float32, class_weight_tensor, encode_labels
 from .modules import ImageCNNModule
 from .modules._image import SHAPE_KEEPING, dihedral_transform
 

@@ -30,7 +30,8 @@ from skorch.history import History
 
 from ..utils import atomic_write
 from ..utils._archive import read_zip_member
-from ._base import preserved_torch_rng, registered_estimators, torch_threads
+from ._base import registered_estimators
+from ._torch_utils import preserved_torch_rng, torch_threads
 
 __all__ = ["load", "save_estimator"]
 

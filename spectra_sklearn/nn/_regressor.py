@@ -8,8 +8,9 @@ from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 from skorch import NeuralNetClassifier, NeuralNetRegressor
 
-from ._base import BaseSpectrumNet, as_float32
+from ._base import BaseSpectrumNet
 from ._cnn import CONV_CONSTRAINTS, CONV_PARAMS_DOC, FIT_PARAMS_DOC, ConvNetParamsMixin
+from ._torch_utils import as_float32
 
 __all__ = ["SpectrumCNNRegressor"]
 

@@ -4,7 +4,7 @@ import numpy as np
 import torch
 from sklearn.utils.validation import check_is_fitted
 
-from ..nn._base import torch_threads
+from ..nn._torch_utils import torch_threads
 from ._common import get_axes, network_input, torch_module, wavelength_label
 
 __all__ = ["plot_saliency", "saliency_map"]
