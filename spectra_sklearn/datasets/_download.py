@@ -52,6 +52,7 @@ __all__ = [
     "fetch_file",
     "fetch_first",
     "github_raw_url",
+    "read_url",
 ]
 
 logger = logging.getLogger(__name__)
@@ -453,6 +454,64 @@ def _download(remote, dest, home, timeout, *, verify=None, deadline=None):
             )
         if verify is not None:
             verify(b"".join(kept), remote)
+
+
+def read_url(url, *, deadline=None, timeout=DEFAULT_TIMEOUT, max_bytes=None, headers=None):
+    """GET ``url`` and return its body, within the call's ``deadline``.
+
+    For the small answers a fetcher reads in memory (a search API's JSON):
+    the same watchdog as :func:`fetch_file` bounds the whole request, so a
+    server trickling its answer cannot hold the call past the deadline.
+
+    Parameters
+    ----------
+    url : str
+        The URL.
+    deadline : Deadline, default=None
+        The call's total time; ``None``: only ``timeout`` per socket operation.
+    timeout : float, default=60.0
+        Seconds to wait for the server at each socket operation.
+    max_bytes : int, default=None
+        Refuse a body longer than this (:class:`DownloadError`).
+    headers : dict, default=None
+        Extra request headers.
+
+    Returns
+    -------
+    bytes
+
+    Raises
+    ------
+    DownloadTimeoutError
+        If the deadline passes (the message names the URL and the bytes received).
+    DownloadError
+        If the body exceeds ``max_bytes``.
+    urllib.error.URLError, OSError
+        As :func:`urllib.request.urlopen` raises them (no retry here).
+    """
+    request = urllib.request.Request(url, headers={"User-Agent": _USER_AGENT, **(headers or {})})
+    if deadline is not None:
+        if deadline.left() <= 0:
+            raise DownloadTimeoutError(f"{deadline.describe()} before requesting {url}.")
+        timeout = max(0.01, min(timeout, deadline.left()))
+    watchdog, chunks, received = _Watchdog(deadline), [], 0
+    try:
+        with _opener(watchdog).open(request, timeout=timeout) as response:
+            while not watchdog.fired and (chunk := response.read1(_CHUNK)):
+                chunks.append(chunk)
+                received += len(chunk)
+                if max_bytes is not None and received > max_bytes:
+                    raise DownloadError(f"{url} answered more than {max_bytes} bytes.")
+    except Exception:
+        if not (watchdog.fired or (deadline is not None and deadline.left() <= 0)):
+            raise
+    finally:
+        watchdog.cancel()
+    if watchdog.fired or (deadline is not None and deadline.left() <= 0):
+        raise DownloadTimeoutError(
+            f"{deadline.describe()} while reading {url}: {received} bytes had arrived."
+        )
+    return b"".join(chunks)
 
 
 def _length(announced):

@@ -25,7 +25,7 @@ from spectra_sklearn.datasets import (
     _spex,
     fetch_spitzer_irs_sets,
 )
-from spectra_sklearn.datasets._download import Deadline, RemoteFile, fetch_file
+from spectra_sklearn.datasets._download import Deadline, RemoteFile, fetch_file, read_url
 
 #: Every public fetcher that downloads (fetch_galaxy_zoo1 reads a local copy only).
 DOWNLOADING = sorted(
@@ -121,6 +121,18 @@ def test_the_deadline_also_bounds_a_server_that_never_answers(tmp_path):
                        deadline=Deadline.after(1.0, "test"), delay=0)
         assert time.monotonic() - start < 8
     assert not home.exists() or _files(home) == []
+
+
+def test_read_url_of_an_api_answer_is_bounded_by_the_deadline_too(tmp_path):
+    with serve(tmp_path, trickle=0.5, body=SLOW_BODY) as (url, _):
+        start = time.monotonic()
+        with pytest.raises(DownloadTimeoutError, match="bytes had arrived"):
+            read_url(url + "search?q=nebula", deadline=Deadline.after(1.0, "test"))
+        assert time.monotonic() - start < 8
+    with serve(tmp_path, body=b'{"a": 1}') as (url, _):
+        assert read_url(url + "x", deadline=Deadline.after(5.0)) == b'{"a": 1}'
+        with pytest.raises(DownloadError, match="more than 4 bytes"):
+            read_url(url + "x", max_bytes=4)
 
 
 def test_timeout_none_still_downloads(tmp_path):
