@@ -6,12 +6,11 @@ from numbers import Integral
 
 import numpy as np
 from joblib import Parallel, delayed
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils.validation import check_memory
 
 from ..io._errors import ReadFailure, summarise_failures
 from ..io._read import _check_batch_options, _progress_bar
+from ..io._reader import BaseFileReader, as_items, file_stamp
 from ._batch import ImageBatch
 from ._errors import ImageReadError, ImageReadWarning
 from ._read import FORMATS, read_one
@@ -139,7 +138,7 @@ def read_images(paths, *, format=None, mode=None, stretch="asinh", percentile=(0
     return batch
 
 
-class ImageReader(TransformerMixin, BaseEstimator):
+class ImageReader(BaseFileReader):
     """Read the image files named in ``X``: the first step of a Pipeline on paths.
 
     The image counterpart of :class:`~spectra_sklearn.io.SpectrumReader`.
@@ -228,22 +227,6 @@ class ImageReader(TransformerMixin, BaseEstimator):
         check_stretch(self.stretch, name)
         check_percentile(self.percentile, name)
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
-        """Validate the parameters; nothing is learned and no file is read.
-
-        Parameters
-        ----------
-        X : ignored
-        y : ignored
-
-        Returns
-        -------
-        self : ImageReader
-        """
-        self._check()
-        return self
-
     def transform(self, X):
         """Read the files named in ``X``.
 
@@ -270,73 +253,19 @@ class ImageReader(TransformerMixin, BaseEstimator):
         self._check()
         if isinstance(X, ImageBatch):
             return X
-        paths = [os.fspath(p) for p in _as_paths(X)]
+        paths = [os.fspath(p) for p in as_items(X, type(self).__name__, (str, os.PathLike),
+                                                "file paths (str or os.PathLike)")]
         options = dict(format=self.format, mode=self.mode, stretch=self.stretch,
                        percentile=self.percentile, max_pixels=self.max_pixels)
-        read = _read_files
-        if self.memory is not None:
-            read = check_memory(self.memory).cache(_read_files, ignore=["n_jobs", "progress"])
-        results = read(paths, [_file_stamp(p) for p in paths], options, self.on_error,
-                       self.n_jobs, self.progress)
+        results = self._reader(_read_files)(paths, [file_stamp(p) for p in paths], options,
+                                            self.on_error, self.n_jobs, self.progress)
         return _with_placeholders(results)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.two_d_array = False
-        tags.input_tags.string = True
-        tags.requires_fit = False
-        tags.transformer_tags.preserves_dtype = []
-        return tags
-
-
-def _file_stamp(path):
-    try:
-        status = os.stat(path)
-    except OSError:
-        return None
-    return status.st_size, status.st_mtime_ns
 
 
 def _read_files(paths, stamps, options, on_error, n_jobs, progress):
     """Read ``paths`` (``stamps`` only make cached results of changed files stale)."""
     return _read_each(paths, options, n_jobs, on_error, progress,
                       "replaced by all-NaN placeholders")
-
-
-def _as_paths(X):
-    if isinstance(X, (str, bytes, os.PathLike)):
-        raise TypeError(
-            "ImageReader needs a sequence of file paths as X; got a single path "
-            f"{os.fspath(X)!r}. Wrap it in a list."
-        )
-    if hasattr(X, "to_numpy"):  # pandas DataFrame or Series
-        X = X.to_numpy()
-    if isinstance(X, np.ndarray):
-        if X.ndim == 2:
-            if X.shape[1] != 1:
-                raise ValueError(
-                    "ImageReader reads one file per row: a 2-D X must have a single column "
-                    f"of paths; got shape {X.shape}."
-                )
-            X = X[:, 0]
-        elif X.ndim != 1:
-            raise ValueError(
-                f"ImageReader needs a 1-D sequence of paths; got an array of shape {X.shape}."
-            )
-    try:
-        items = list(X)
-    except TypeError:
-        raise TypeError(
-            "ImageReader needs a sequence of file paths (str or os.PathLike) as X; got "
-            f"{type(X).__name__}."
-        ) from None
-    for i, item in enumerate(items):
-        if not isinstance(item, (str, os.PathLike)):
-            raise TypeError(
-                "ImageReader needs file paths (str or os.PathLike); item "
-                f"{i} of X is a {type(item).__name__} ({item!r:.60})."
-            )
-    return items
 
 
 def _with_placeholders(results):

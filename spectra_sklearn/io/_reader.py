@@ -17,7 +17,53 @@ from ._registry import available_formats
 __all__ = ["SpectrumReader"]
 
 
-class SpectrumReader(TransformerMixin, BaseEstimator):
+class BaseFileReader(TransformerMixin, BaseEstimator):
+    """What the Pipeline steps reading files share (:class:`SpectrumReader`, ``ImageReader``).
+
+    Stateless: ``fit`` validates the parameters (``_check``) and reads no
+    file; ``transform`` reads. Subclasses set ``_parameter_constraints`` with
+    ``memory`` among them and call :meth:`_reader` to get their file-reading
+    function, cached by ``memory``.
+    """
+
+    def _check(self):
+        self._validate_params()
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Validate the parameters; nothing is learned and no file is read.
+
+        Parameters
+        ----------
+        X : ignored
+            Accepted for the Pipeline API.
+        y : ignored
+            Accepted for the Pipeline API.
+
+        Returns
+        -------
+        self
+            The reader itself.
+        """
+        self._check()
+        return self
+
+    def _reader(self, read_files):
+        """``read_files``, cached in ``memory`` (``n_jobs`` and ``progress`` not in the key)."""
+        if self.memory is None:
+            return read_files
+        return check_memory(self.memory).cache(read_files, ignore=["n_jobs", "progress"])
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.string = True
+        tags.requires_fit = False
+        tags.transformer_tags.preserves_dtype = []
+        return tags
+
+
+class SpectrumReader(BaseFileReader):
     """Read spectrum files named in ``X``: the first step of a Pipeline on paths.
 
     Stateless: ``fit`` only validates the parameters, and ``transform`` reads
@@ -107,30 +153,13 @@ class SpectrumReader(TransformerMixin, BaseEstimator):
         self.progress = progress
         self.memory = memory
 
-    def _check_format(self):
+    def _check(self):
+        self._validate_params()
         if self.format is not None and self.format not in available_formats():
             raise InvalidParameterError(
                 f"The 'format' parameter of {type(self).__name__} must be a str among "
                 f"{set(available_formats())} or None. Got {self.format!r} instead."
             )
-
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
-        """Validate the parameters; nothing is learned and no file is read.
-
-        Parameters
-        ----------
-        X : ignored
-            Accepted for the Pipeline API.
-        y : ignored
-            Accepted for the Pipeline API.
-
-        Returns
-        -------
-        self : SpectrumReader
-        """
-        self._check_format()
-        return self
 
     def transform(self, X):
         """Read the files named in ``X``.
@@ -164,37 +193,26 @@ SpectrumBatch, Spectrum or sequence of Spectrum
         SpectrumReadWarning
             With ``on_error="warn"``, once, naming every file that failed.
         """
-        self._validate_params()
-        self._check_format()
+        self._check()
         if isinstance(X, SpectrumBatch):
             return X
         if isinstance(X, Spectrum):
             return SpectrumBatch([X])
-        items = _as_items(X)
+        items = as_items(X, type(self).__name__, (str, os.PathLike, Spectrum),
+                         "file paths (str or os.PathLike) or Spectrum objects")
         positions = [i for i, item in enumerate(items) if not isinstance(item, Spectrum)]
         if positions:
             paths = [os.fspath(items[i]) for i in positions]
-            read_files = _read_files
-            if self.memory is not None:
-                read_files = check_memory(self.memory).cache(
-                    _read_files, ignore=["n_jobs", "progress"])
-            read = read_files(paths, [_file_stamp(p) for p in paths], self.format,
-                              self.on_error, self.n_jobs, self.progress)
+            read = self._reader(_read_files)(
+                paths, [file_stamp(p) for p in paths], self.format, self.on_error,
+                self.n_jobs, self.progress)
             for i, result in zip(positions, read):
                 items[i] = result
             items = _fill_placeholders(items)
         return SpectrumBatch(items)
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.two_d_array = False
-        tags.input_tags.string = True
-        tags.requires_fit = False
-        tags.transformer_tags.preserves_dtype = []
-        return tags
 
-
-def _file_stamp(path):
+def file_stamp(path):
     """``(size, modification time in ns)`` of a file, part of the cache key; None if absent."""
     try:
         status = os.stat(path)
@@ -209,41 +227,43 @@ def _read_files(paths, stamps, format, on_error, n_jobs, progress):
                      what="replaced by fully masked placeholders")
 
 
-def _as_items(X):
-    """``X`` as a list of paths and spectra, or a clear error."""
+def as_items(X, owner, types, described):
+    """``X`` as a list of items of ``types`` (paths, ...), or a clear error naming ``owner``.
+
+    ``X`` may be a list, tuple, 1-D array, ``(n, 1)`` array, pandas Series or
+    one-column DataFrame; ``described`` says what the items may be, for the
+    messages.
+    """
     if isinstance(X, (str, bytes, os.PathLike)):
         raise TypeError(
-            "SpectrumReader needs a sequence of file paths as X; got a single path "
+            f"{owner} needs a sequence of file paths as X; got a single path "
             f"{os.fspath(X)!r}. Wrap it in a list."
         )
-    if hasattr(X, "to_numpy") and hasattr(X, "columns"):  # pandas DataFrame
-        X = X.to_numpy()
-    elif hasattr(X, "to_numpy"):  # pandas Series
+    if hasattr(X, "to_numpy"):  # pandas DataFrame or Series
         X = X.to_numpy()
     if isinstance(X, np.ndarray):
         if X.ndim == 2:
             if X.shape[1] != 1:
                 raise ValueError(
-                    "SpectrumReader reads one file per row: a 2-D X must have a single "
+                    f"{owner} reads one file per row: a 2-D X must have a single "
                     f"column of paths; got shape {X.shape}."
                 )
             X = X[:, 0]
         elif X.ndim != 1:
             raise ValueError(
-                f"SpectrumReader needs a 1-D sequence of paths; got an array of shape {X.shape}."
+                f"{owner} needs a 1-D sequence of paths; got an array of shape {X.shape}."
             )
     try:
         items = list(X)
     except TypeError:
         raise TypeError(
-            "SpectrumReader needs a sequence of file paths (str or os.PathLike) or of "
-            f"Spectrum objects as X; got {type(X).__name__}."
+            f"{owner} needs a sequence of {described} as X; got {type(X).__name__}."
         ) from None
     for i, item in enumerate(items):
-        if not isinstance(item, (str, os.PathLike, Spectrum)):
+        if not isinstance(item, types):
             raise TypeError(
-                "SpectrumReader needs file paths (str or os.PathLike) or Spectrum objects; "
-                f"item {i} of X is a {type(item).__name__} ({item!r:.60})."
+                f"{owner} needs {described}; item {i} of X is a {type(item).__name__} "
+                f"({item!r:.60})."
             )
     return items
 
