@@ -9,7 +9,10 @@ are:
   zero-length or mismatched arrays, non-monotonic wavelengths, unknown units.
   Errors that astropy, fitsio, numpy or the standard library raise inside a
   reader (``OSError``, ``ValueError``, ``KeyError``, ``zlib.error`` ...) are
-  converted to it, with the original as ``__cause__``;
+  converted to it, with the original as ``__cause__``, and so is a
+  ``MemoryError``; a file whose headers claim more data than it holds, or a
+  gzip stream beyond the bound of :mod:`spectra_sklearn.io._limits`, is refused
+  with it before anything is allocated;
 * :class:`SpectrumReadWarning` (a :class:`UserWarning`): issued by
   ``on_error="warn"`` in :func:`~spectra_sklearn.io.read_spectra` and
   :class:`~spectra_sklearn.io.SpectrumReader` for the files that were skipped;
