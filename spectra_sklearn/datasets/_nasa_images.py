@@ -27,7 +27,6 @@ import re
 import time
 import urllib.error
 import urllib.parse
-import urllib.request
 import warnings
 from numbers import Integral, Real
 from os import PathLike
@@ -39,13 +38,19 @@ from sklearn.utils._param_validation import Interval, StrOptions, validate_param
 
 from ..utils import atomic_write
 from ._base import make_frame
-from ._download import DownloadError, RemoteFile, fetch_file
+from ._download import (
+    Deadline,
+    DownloadError,
+    DownloadTimeoutError,
+    RemoteFile,
+    fetch_file,
+    read_url,
+)
 from ._home import get_data_home
 
 __all__ = ["fetch_nasa_images"]
 
 _FOLDER = "nasa_images"
-_USER_AGENT = "spectra_sklearn-dataset-fetcher (Python urllib)"
 _MAX_JSON_BYTES = 50 * 2**20
 _SIZES = ("thumb", "small", "medium", "large", "orig")
 _EXTENSIONS = {"jpeg": ".jpg", "png": ".png"}
@@ -78,42 +83,24 @@ def _check_url(url, what):
     return url
 
 
-class _OutOfTime(DownloadError):
-    """The total ``timeout`` of a call ran out."""
+def _out_of_time(timeout, done, total, home):
+    return DownloadTimeoutError(
+        f"fetch_nasa_images stopped at its total timeout of {timeout:g} s with "
+        f"{done} of {total} images in the data home {home}. Call it again to resume "
+        "(the images downloaded are kept and not downloaded again), or pass a "
+        "larger timeout=."
+    )
 
 
-class _Clock:
-    """The total time budget of one call."""
-
-    def __init__(self, timeout, request_timeout):
-        self.deadline = time.monotonic() + timeout
-        self.timeout = timeout
-        self.request_timeout = request_timeout
-
-    def remaining(self, done, total, home):
-        left = self.deadline - time.monotonic()
-        if left <= 0:
-            raise _OutOfTime(
-                f"fetch_nasa_images stopped at its total timeout of {self.timeout:g} s with "
-                f"{done} of {total} images in the data home {home}. Call it again to resume "
-                "(the images downloaded are kept and not downloaded again), or pass a "
-                "larger timeout=."
-            )
-        return min(left, self.request_timeout)
-
-
-def _get_json(url, clock, progress_info, n_retries, delay):
-    """GET ``url`` and parse its JSON, retrying transient failures."""
+def _get_json(url, deadline, request_timeout, n_retries, delay):
+    """GET ``url`` and parse its JSON, retrying transient failures, within ``deadline``."""
     last = None
     for attempt in range(n_retries + 1):
         if attempt:
-            time.sleep(delay * 2 ** (attempt - 1))
-        timeout = clock.remaining(*progress_info)
-        request = urllib.request.Request(url, headers={"User-Agent": _USER_AGENT,
-                                                       "Accept": "application/json"})
+            time.sleep(min(delay * 2 ** (attempt - 1), max(0.0, deadline.left())))
         try:
-            with urllib.request.urlopen(request, timeout=timeout) as response:
-                body = response.read(_MAX_JSON_BYTES + 1)
+            body = read_url(url, deadline=deadline, timeout=request_timeout,
+                            max_bytes=_MAX_JSON_BYTES, headers={"Accept": "application/json"})
         except urllib.error.HTTPError as exc:
             exc.close()
             if exc.code < 500 and exc.code not in (408, 429):
@@ -123,10 +110,10 @@ def _get_json(url, clock, progress_info, n_retries, delay):
             last = f"HTTP {exc.code} {exc.reason}"
             continue
         except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as exc:
+            if isinstance(exc, DownloadTimeoutError):
+                raise
             last = getattr(exc, "reason", None) or exc
             continue
-        if len(body) > _MAX_JSON_BYTES:
-            raise DownloadError(f"{url} answered more than {_MAX_JSON_BYTES} bytes of JSON.")
         try:
             return json.loads(body.decode("utf-8"))
         except (UnicodeDecodeError, ValueError) as exc:
@@ -149,13 +136,13 @@ def _collection(answer, url):
     return collection
 
 
-def _search(query, media_type, base_url, page_size, max_images, clock, home, retries):
+def _search(query, media_type, base_url, page_size, max_images, clock, retries):
     """Up to ``max_images`` items ``(nasa_id, data, preview_url)``, page after page."""
     items, seen, page = [], set(), 1
     while len(items) < max_images:
         url = f"{base_url}/search?" + urllib.parse.urlencode(
             {"q": query, "media_type": media_type, "page": page, "page_size": page_size})
-        collection = _collection(_get_json(url, clock, (0, max_images, home), *retries), url)
+        collection = _collection(_get_json(url, *clock, *retries), url)
         found = collection.get("items", [])
         for item in found:
             data = (item.get("data") or [{}])[0] if isinstance(item, dict) else {}
@@ -178,9 +165,9 @@ def _search(query, media_type, base_url, page_size, max_images, clock, home, ret
     return items
 
 
-def _asset_url(nasa_id, size, base_url, clock, info, retries):
+def _asset_url(nasa_id, size, base_url, clock, retries):
     url = f"{base_url}/asset/{urllib.parse.quote(nasa_id)}"
-    collection = _collection(_get_json(url, clock, info, *retries), url)
+    collection = _collection(_get_json(url, *clock, *retries), url)
     hrefs = [i.get("href", "") for i in collection.get("items", []) if isinstance(i, dict)]
     for href in hrefs:
         path = urllib.parse.urlsplit(href).path.lower()
@@ -189,7 +176,7 @@ def _asset_url(nasa_id, size, base_url, clock, info, retries):
     raise LookupError(f"its asset manifest {url} lists no ~{size} JPEG or PNG")
 
 
-def _store(nasa_id, data, image_url, home, folder, clock, info, retries, query):
+def _store(nasa_id, data, image_url, home, folder, clock, retries, query):
     """Download, check and store one image; return its path (or raise)."""
     from ..images import ImageReadError, read_image
 
@@ -199,7 +186,7 @@ def _store(nasa_id, data, image_url, home, folder, clock, info, retries, query):
     for attempt in range(2):
         existed = staged.is_file()
         path = fetch_file(staging, home, n_retries=retries[0], delay=retries[1],
-                          timeout=clock.remaining(*info), fetcher="fetch_nasa_images")
+                          timeout=clock[1], deadline=clock[0], fetcher="fetch_nasa_images")
         try:
             image = read_image(path, max_pixels=None)
             break
@@ -355,12 +342,14 @@ def fetch_nasa_images(query, *, data_home=None, max_images=100, media_type="imag
     base_url = _check_url(base_url.rstrip("/"), "base_url")
     home = get_data_home(data_home)
     folder = home / _FOLDER
-    clock = _Clock(timeout, request_timeout)
+    clock = (Deadline.after(timeout, "fetch_nasa_images"), request_timeout)
     retries = (n_retries, delay)
-    items = _search(query, media_type, base_url, page_size, max_images, clock, home, retries)
+    try:
+        items = _search(query, media_type, base_url, page_size, max_images, clock, retries)
+    except DownloadTimeoutError:
+        raise _out_of_time(timeout, 0, max_images, home) from None
     paths, kept, failures = [], [], []
     for nasa_id, data, preview in _progress_bar(items, len(items), progress, "NASA images"):
-        info = (len(paths), len(items), home)
         path = _stored(nasa_id, folder)
         if path is None:
             try:
@@ -369,12 +358,12 @@ def fetch_nasa_images(query, *, data_home=None, max_images=100, media_type="imag
                         raise LookupError("the search result has no preview link")
                     url = preview
                 else:
-                    url = _asset_url(nasa_id, size, base_url, clock, info, retries)
+                    url = _asset_url(nasa_id, size, base_url, clock, retries)
                 _check_url(url, f"The image URL of {nasa_id!r}")
-                path = _store(nasa_id, data, url, home, folder, clock, info, retries, query)
+                path = _store(nasa_id, data, url, home, folder, clock, retries, query)
+            except DownloadTimeoutError:
+                raise _out_of_time(timeout, len(paths), len(items), home) from None
             except (LookupError, DownloadError) as exc:
-                if isinstance(exc, _OutOfTime):
-                    raise
                 if on_error == "raise":
                     raise DownloadError(f"Cannot fetch NASA image {nasa_id!r}: {exc}") from exc
                 failures.append((nasa_id, str(exc)))

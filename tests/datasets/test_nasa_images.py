@@ -31,7 +31,7 @@ def jpegs(shared_data):
 
 
 @contextmanager
-def nasa_api(jpegs, *, corrupt=False, image_delay=0.0):
+def nasa_api(jpegs, *, corrupt=False, image_delay=0.0, trickle=None):
     """Serve an imitation of images-api.nasa.gov; yield (base URL, list of request paths)."""
     ids = list(jpegs) + ([CORRUPT] if corrupt else [])
     requests = []
@@ -45,6 +45,12 @@ def nasa_api(jpegs, *, corrupt=False, image_delay=0.0):
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
+            if trickle is not None and self.path.startswith(trickle[0]):
+                for i in range(len(body)):  # one byte every trickle[1] s
+                    self.wfile.write(body[i:i + 1])
+                    self.wfile.flush()
+                    time.sleep(trickle[1])
+                return
             self.wfile.write(body)
 
         def do_GET(self):
@@ -193,3 +199,15 @@ def test_progress_bar_on_request(jpegs, tmp_path, capsys):
                           progress=True)
     assert "NASA images" in capsys.readouterr().err
     np.testing.assert_equal(len(list((tmp_path / "nasa_images/images").iterdir())), 2)
+
+
+@pytest.mark.parametrize("slow", ["/search", "/files/"])
+def test_a_trickling_server_cannot_hold_the_call_past_its_timeout(jpegs, tmp_path, slow):
+    # a byte every 0.2 s: every socket operation succeeds, only the total bound stops it
+    with nasa_api(jpegs, trickle=(slow, 0.2)) as (url, _):
+        start = time.monotonic()
+        with pytest.raises(DownloadError, match="total timeout of 1.5 s"):
+            fetch_nasa_images("galaxy", data_home=tmp_path, max_images=3, base_url=url,
+                              timeout=1.5, progress=False, delay=0)
+        assert time.monotonic() - start < 10
+    assert not [p for p in _files(tmp_path) if p.startswith("nasa_images/images/")]
