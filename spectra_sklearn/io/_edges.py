@@ -30,10 +30,10 @@ def edge_padding(flux):
     >>> edge_padding(np.array([0.0, 0.0, 1.0, 0.0, 2.0, 0.0])).tolist()
     [True, True, False, False, False, True]
     """
-    zero = flux == 0
     padded = np.zeros(flux.shape, dtype=bool)
-    if not zero.any():
+    if flux.size == 0 or (flux[0] != 0 and flux[-1] != 0):  # the usual case, in O(1)
         return padded
+    zero = flux == 0
     nonzero = np.flatnonzero(~zero)
     if nonzero.size == 0:
         padded[:] = True

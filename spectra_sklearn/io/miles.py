@@ -117,7 +117,9 @@ def read_miles(path):
     if step <= 0:
         raise SpectrumReadError(
             path, f"the wavelength step CDELT1 = {step} must be positive", format=FORMAT)
-    wavelength = crval + (np.arange(1, flux.size + 1, dtype=np.float64) - crpix) * step
+    wavelength = np.arange(flux.size, dtype=np.float64)  # p - 1, then in place
+    wavelength *= step
+    wavelength += crval + (1.0 - crpix) * step
     wavelength_unit = parse_wavelength_unit(
         cards.get("CUNIT1"), default=u.AA, source=path, format=FORMAT, keyword="CUNIT1")
     check_usable(path, wavelength, flux, FORMAT)
