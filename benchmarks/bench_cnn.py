@@ -28,14 +28,24 @@ Run from the repository root with the venv active::
 """
 
 import argparse
-import gc
 import sys
-import time
 
 try:  # as part of an asv suite (benchmarks/ is the package)
-    from .common import best_of_interleaved, print_table, single_thread
+    from .common import (
+        best_of_interleaved,
+        plain_torch_proba,
+        print_table,
+        single_thread,
+        train_plain_torch,
+    )
 except ImportError:  # run as a script
-    from common import best_of_interleaved, print_table, single_thread
+    from common import (
+        best_of_interleaved,
+        plain_torch_proba,
+        print_table,
+        single_thread,
+        train_plain_torch,
+    )
 
 single_thread()
 
@@ -106,8 +116,6 @@ class PlainTorchCNN(_CNNBench):
         self.fitted = self._train()
 
     def _train(self):
-        from torch.utils.data import DataLoader, TensorDataset
-
         from spectra_sklearn.nn.modules import SpectrumCNNModule
 
         torch.manual_seed(0)
@@ -115,46 +123,18 @@ class PlainTorchCNN(_CNNBench):
             n_outputs=len(self.classes), pooled_length=16,
             input_shift=self.shift, input_scale=self.scale,
         )
-        optimizer = torch.optim.AdamW(module.parameters(), lr=LR, weight_decay=WEIGHT_DECAY)
-        schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, self.epochs)
-        loss_fn = torch.nn.CrossEntropyLoss()
-        loader = DataLoader(TensorDataset(self.X_t, self.y_t), batch_size=BATCH_SIZE,
-                            shuffle=True)
-        module.train()
-        for _ in range(self.epochs):
-            for xb, yb in loader:
-                optimizer.zero_grad()
-                loss = loss_fn(module(xb), yb)
-                loss.backward()
-                optimizer.step()
-            schedule.step()
-        return module
+        return train_plain_torch(module, [self.X_t], self.y_t, epochs=self.epochs,
+                                 loss_fn=torch.nn.CrossEntropyLoss(), lr=LR,
+                                 weight_decay=WEIGHT_DECAY, batch_size=BATCH_SIZE)
 
     def time_fit(self):
         self._train()
 
     def predict_proba(self):
-        module = self.fitted
-        module.eval()
-        with torch.inference_mode():
-            out = [torch.softmax(module(xb), dim=1)
-                   for xb in torch.split(self.X_t, PREDICT_BATCH)]
-        return torch.cat(out).numpy()
+        return plain_torch_proba(self.fitted, [self.X_t], PREDICT_BATCH)
 
     def time_predict_proba(self):
         self.predict_proba()
-
-
-def best_of_interleaved_cpu(functions, repeat):
-    """Like :func:`common.best_of_interleaved` (no warm-up), in process CPU time."""
-    best = {name: float("inf") for name in functions}
-    for _ in range(repeat):
-        for name, fn in functions.items():
-            gc.collect()
-            start = time.process_time()
-            fn()
-            best[name] = min(best[name], time.process_time() - start)
-    return best
 
 
 def main(argv=None):
@@ -187,11 +167,8 @@ def main(argv=None):
         np.mean(ours.fitted.predict(ours.X) == ours.y),
         np.mean(plain.classes[plain.predict_proba().argmax(axis=1)] == plain.y),
     )
-    if args.clock == "cpu":
-        timer = best_of_interleaved_cpu
-    else:
-        def timer(functions, repeat):
-            return best_of_interleaved(functions, repeat=repeat, warmup=False)
+    def timer(functions, repeat):
+        return best_of_interleaved(functions, repeat=repeat, warmup=False, clock=args.clock)
     times = timer({"ours.fit": ours.time_fit, "plain.fit": plain.time_fit}, repeat)
     times.update(timer(
         {"ours.predict_proba": ours.time_predict_proba,

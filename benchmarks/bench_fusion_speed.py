@@ -32,20 +32,30 @@ try:  # as part of an asv suite (benchmarks/ is the package)
         LR,
         PREDICT_BATCH,
         WEIGHT_DECAY,
-        best_of_interleaved_cpu,
         synthetic_classes,
     )
-    from .common import best_of_interleaved, print_table, single_thread
+    from .common import (
+        best_of_interleaved,
+        plain_torch_proba,
+        print_table,
+        single_thread,
+        train_plain_torch,
+    )
 except ImportError:  # run as a script
     from bench_cnn import (
         BATCH_SIZE,
         LR,
         PREDICT_BATCH,
         WEIGHT_DECAY,
-        best_of_interleaved_cpu,
         synthetic_classes,
     )
-    from common import best_of_interleaved, print_table, single_thread
+    from common import (
+        best_of_interleaved,
+        plain_torch_proba,
+        print_table,
+        single_thread,
+        train_plain_torch,
+    )
 
 single_thread()
 
@@ -110,39 +120,21 @@ class Plain:
         self.fitted = self._train()
 
     def _train(self):
-        from torch.utils.data import DataLoader, TensorDataset
-
         from spectra_sklearn.nn.modules._fusion import FusionLoss
 
         torch.manual_seed(0)
         module = self.module_class(**self.module_params)
-        optimizer = torch.optim.AdamW(module.parameters(), lr=LR, weight_decay=WEIGHT_DECAY)
-        schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, self.epochs)
         loss_fn = FusionLoss() if self.fusion else torch.nn.CrossEntropyLoss()
-        loader = DataLoader(TensorDataset(*self.tensors, self.y_t), batch_size=BATCH_SIZE,
-                            shuffle=True)
-        module.train()
-        for _ in range(self.epochs):
-            for *xb, yb in loader:
-                optimizer.zero_grad()
-                loss = loss_fn(module(*xb), yb)
-                loss.backward()
-                optimizer.step()
-            schedule.step()
-        return module
+        return train_plain_torch(module, self.tensors, self.y_t, epochs=self.epochs,
+                                 loss_fn=loss_fn, lr=LR, weight_decay=WEIGHT_DECAY,
+                                 batch_size=BATCH_SIZE)
 
     def time_fit(self):
         self._train()
 
     def predict_proba(self):
-        module = self.fitted
-        module.eval()
-        with torch.inference_mode():
-            out = []
-            for batch in zip(*(torch.split(t, PREDICT_BATCH) for t in self.tensors)):
-                logits = module(*batch)
-                out.append(torch.softmax(logits[0] if self.fusion else logits, dim=1))
-        return torch.cat(out).numpy()
+        return plain_torch_proba(self.fitted, self.tensors, PREDICT_BATCH,
+                                 first_output=self.fusion)
 
     def time_predict_proba(self):
         self.predict_proba()
@@ -171,11 +163,8 @@ def main(argv=None):
     epochs = args.epochs or (2 if quick else 1)
     repeat = args.repeat or (3 if quick else 2)
     torch.set_num_threads(1)
-    if args.clock == "cpu":
-        timer = best_of_interleaved_cpu
-    else:
-        def timer(functions, repeat):
-            return best_of_interleaved(functions, repeat=repeat, warmup=False)
+    def timer(functions, repeat):
+        return best_of_interleaved(functions, repeat=repeat, warmup=False, clock=args.clock)
 
     flux, y = synthetic_classes(n, n_pixels)
     X_fused = np.column_stack([flux, synthetic_catalogue(y)])

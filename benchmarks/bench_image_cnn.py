@@ -30,11 +30,21 @@ import argparse
 import sys
 
 try:  # as part of an asv suite (benchmarks/ is the package)
-    from .bench_cnn import best_of_interleaved_cpu
-    from .common import best_of_interleaved, print_table, single_thread
+    from .common import (
+        best_of_interleaved,
+        plain_torch_proba,
+        print_table,
+        single_thread,
+        train_plain_torch,
+    )
 except ImportError:  # run as a script
-    from bench_cnn import best_of_interleaved_cpu
-    from common import best_of_interleaved, print_table, single_thread
+    from common import (
+        best_of_interleaved,
+        plain_torch_proba,
+        print_table,
+        single_thread,
+        train_plain_torch,
+    )
 
 single_thread()
 
@@ -107,38 +117,20 @@ class PlainTorchImageCNN(_ImageBench):
         self.fitted = self._train()
 
     def _train(self):
-        from torch.utils.data import DataLoader, TensorDataset
-
         from spectra_sklearn.nn.modules import ImageCNNModule
 
         torch.manual_seed(0)
         module = ImageCNNModule(len(self.classes), n_bands=3, band_mean=self.mean,
                                 band_std=self.std, augment=True)
-        optimizer = torch.optim.AdamW(module.parameters(), lr=LR, weight_decay=WEIGHT_DECAY)
-        schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, self.epochs)
-        loss_fn = torch.nn.CrossEntropyLoss()
-        loader = DataLoader(TensorDataset(self.X_t, self.y_t), batch_size=BATCH_SIZE,
-                            shuffle=True)
-        module.train()
-        for _ in range(self.epochs):
-            for xb, yb in loader:
-                optimizer.zero_grad()
-                loss = loss_fn(module(xb), yb)
-                loss.backward()
-                optimizer.step()
-            schedule.step()
-        return module
+        return train_plain_torch(module, [self.X_t], self.y_t, epochs=self.epochs,
+                                 loss_fn=torch.nn.CrossEntropyLoss(), lr=LR,
+                                 weight_decay=WEIGHT_DECAY, batch_size=BATCH_SIZE)
 
     def time_fit(self):
         self._train()
 
     def predict_proba(self):
-        module = self.fitted
-        module.eval()
-        with torch.inference_mode():
-            out = [torch.softmax(module(xb), dim=1)
-                   for xb in torch.split(self.X_t, PREDICT_BATCH)]
-        return torch.cat(out).numpy()
+        return plain_torch_proba(self.fitted, [self.X_t], PREDICT_BATCH)
 
     def time_predict_proba(self):
         self.predict_proba()
@@ -164,11 +156,8 @@ def main(argv=None):
     ours, plain = OursImageCNN(), PlainTorchImageCNN()
     ours.setup()  # fits once each: also the warm-up
     plain.setup()
-    if args.clock == "cpu":
-        timer = best_of_interleaved_cpu
-    else:
-        def timer(functions, repeat):
-            return best_of_interleaved(functions, repeat=repeat, warmup=False)
+    def timer(functions, repeat):
+        return best_of_interleaved(functions, repeat=repeat, warmup=False, clock=args.clock)
     times = timer({"ours.fit": ours.time_fit, "plain.fit": plain.time_fit}, repeat)
     times.update(timer({"ours.predict_proba": ours.time_predict_proba,
                         "plain.predict_proba": plain.time_predict_proba}, max(repeat, 5)))

@@ -27,9 +27,10 @@ point), classifies the real SpeX Prism Library files of the data home
    time including forking the workers and loading the model in each; the
    first start of the forkserver (which imports torch and scikit-learn once)
    is timed apart, on a warm-up run.
-6. **Reading alone** per format (``read_spectra(format=...)``) against a
-   bare ``fitsio.read`` loop of the same files (SpeX, MILES), best of 3
-   interleaved rounds.
+6. **Reading alone** per format against a bare ``fitsio.read`` loop of the
+   same files (SpeX, MILES), best of 3 interleaved rounds: ``read_spectrum``
+   of each file (the reader: parse, validate, build a ``Spectrum``), and
+   ``read_spectra`` of all of them (which also stacks the batch's arrays).
 
 The machine is shared: run it ``nice``-d, and read the ratios, which are
 measured in one run, rather than the absolute rates. Run from the
@@ -51,9 +52,9 @@ import warnings
 from pathlib import Path
 
 try:  # as part of an asv suite (benchmarks/ is the package)
-    from .common import data_home, print_table, single_thread
+    from .common import best_of_interleaved, data_home, print_table, single_thread
 except ImportError:  # run as a script
-    from common import data_home, print_table, single_thread
+    from common import best_of_interleaved, data_home, print_table, single_thread
 
 single_thread()
 
@@ -136,20 +137,12 @@ def _train(model_file, epochs):
 
 
 def _best_cpu(functions, repeat=3):
-    """Best CPU time (``time.process_time``) of each function over interleaved rounds.
+    """Best CPU time of each function over interleaved rounds, after a warm-up.
 
     CPU time, not wall time: on the shared machine the wall time of a
     ``nice``-d process mostly measures the other jobs.
     """
-    for fn in functions.values():  # warm-up: imports, caches, compiled kernels
-        fn()
-    best = {name: float("inf") for name in functions}
-    for _ in range(repeat):
-        for name, fn in functions.items():
-            start = time.process_time()
-            fn()
-            best[name] = min(best[name], time.process_time() - start)
-    return best
+    return best_of_interleaved(functions, repeat=repeat, clock="cpu")
 
 
 def _spectrum_plane(image):
@@ -209,10 +202,10 @@ def _user_today(model, files):
 
 
 def _reading(home):
-    """Per-file seconds: read_spectra(format=) vs fitsio.read, per format."""
+    """Per-file seconds: read_spectrum of each file, read_spectra (a batch) and fitsio.read."""
     import fitsio
 
-    from spectra_sklearn.io import read_spectra
+    from spectra_sklearn.io import read_spectra, read_spectrum
 
     out = []
     for name, folder, pattern in (("spex", "spex_prism/spectra", "*.fits.gz"),
@@ -225,12 +218,17 @@ def _reading(home):
             for f in files:
                 fitsio.read(str(f))
 
-        def ours(files=files, name=name):
+        def each(files=files, name=name):
+            for f in files:
+                read_spectrum(f, format=name)
+
+        def batch(files=files, name=name):
             read_spectra(files, format=name, progress=False)
 
-        best = _best_cpu({"fitsio": bare, "ours": ours})
-        out.append((name, len(files), best["ours"] / len(files) * 1e3,
-                    best["fitsio"] / len(files) * 1e3, best["ours"] / best["fitsio"]))
+        best = _best_cpu({"fitsio": bare, "each": each, "batch": batch})
+        per = {k: v / len(files) * 1e3 for k, v in best.items()}
+        out.append((name, len(files), per["each"], per["batch"], per["fitsio"],
+                    best["each"] / best["fitsio"], best["batch"] / best["fitsio"]))
     return out
 
 
@@ -308,8 +306,11 @@ def main(argv=None):
         title=f"Local workers on {one['n']:,} paths",
     )
     print_table(
-        ["format", "files", "ours ms/file", "fitsio.read ms/file", "ours / fitsio"],
-        [list(r) for r in reading], title="Reading alone (best of 3 interleaved)",
+        ["format", "files", "read_spectrum ms/file", "read_spectra ms/file",
+         "fitsio.read ms/file", "read_spectrum / fitsio", "read_spectra / fitsio"],
+        [list(r) for r in reading],
+        title="Reading alone, CPU time, best of 3 interleaved rounds (read_spectra also "
+              "stacks the batch's 2-D arrays)",
     )
     print("classified / failed in the big run:", big["ok"], "/", big["failed"])
     return 0
