@@ -33,7 +33,8 @@ Evaluations (``--tasks``, default all):
   ``--seeds``; ``--params`` go to the CNN trunk of the spectrum-only and
   the fused CNN models; see ``fusion_tasks.py``. One command::
 
-      python benchmarks/bench_accuracy.py --tasks spex-fusion,spex-fusion-subtype,spex-fusion-gravity
+      python benchmarks/bench_accuracy.py \\
+          --tasks spex-fusion,spex-fusion-subtype,spex-fusion-gravity
 
 - ``galaxy-zoo1`` (not in the default list; issue 14): Galaxy Zoo 1
   morphology of 5,331 SDSS colour images with

@@ -99,7 +99,8 @@ def _child(model_file, list_file, output, n_jobs, chunk_size):
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     rss_now = psutil.Process().memory_info().rss / 2**20 if psutil else float("nan")
     print(json.dumps({
-        "n": len(paths), "n_jobs": n_jobs, "pool_warmup": warmup, "startup": imported - start, "seconds": done - imported,
+        "n": len(paths), "n_jobs": n_jobs, "pool_warmup": warmup, "startup": imported - start,
+        "seconds": done - imported,
         "predict_seconds": result.seconds, "rss_mb": _peak_rss_mb(),
         "rss_after_import_mb": rss_imported, "rss_at_end_mb": rss_now,
         "cpu_seconds": cpu_done - cpu_imported,

@@ -529,7 +529,8 @@ def as_spectrum_batch(X, *, input_name="X"):
 
     Parameters
     ----------
-    X : SpectrumBatch, Spectrum, sequence of Spectrum, specutils object(s), or array-like of shape (n_spectra, n_pixels)
+    X : SpectrumBatch, Spectrum, sequence of Spectrum, specutils object(s), \
+or array-like of shape (n_spectra, n_pixels)
         A plain 2-D array is taken as flux on the pixel grid ``0 .. n_pixels - 1``
         (unit ``pix``) with unknown inverse variance. A ``specutils.Spectrum``
         (1-D, or 2-D: one spectrum per row), a list of them, or a

@@ -170,7 +170,7 @@ def _check_y(estimator, y):
 
 
 def _copy_feature_attributes(meta, fitted):
-    """``n_features_in_`` and ``feature_names_in_`` of the fitted inner estimator, when it has them."""
+    """``n_features_in_`` and ``feature_names_in_`` of the fitted inner estimator, if any."""
     for name in ("n_features_in_", "feature_names_in_"):
         if hasattr(fitted, name):
             setattr(meta, name, getattr(fitted, name))
@@ -293,7 +293,8 @@ class TemperatureScaledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstim
         y = _check_y(self, y)
         X, y = indexable(X, y)
         if _num_samples(X) == 0:
-            raise ValueError("TemperatureScaledClassifier: 0 samples given to fit; need at least 2.")
+            raise ValueError(
+                "TemperatureScaledClassifier: 0 samples given to fit; need at least 2.")
         classes, y_encoded = np.unique(y, return_inverse=True)
         if len(classes) < 2:
             raise ValueError(

@@ -2,10 +2,11 @@
 
 Each ``make_*_pipeline`` returns an unfitted scikit-learn
 :class:`~sklearn.pipeline.Pipeline`: :class:`~spectra_sklearn.io.SpectrumReader`
-(file paths, or spectra already read, in) → :class:`~spectra_sklearn.preprocessing.SpectralResampler`
-onto the dataset's wavelength grid → a continuum or flux normalisation → a
-classifier. They are what ``spectra-sklearn evaluate``/``fit`` run, and a
-starting point to tune with :class:`~sklearn.model_selection.GridSearchCV`
+(file paths, or spectra already read, in) →
+:class:`~spectra_sklearn.preprocessing.SpectralResampler` onto the dataset's
+wavelength grid → a continuum or flux normalisation → a classifier. They are
+what ``spectra-sklearn evaluate``/``fit`` run, and a starting point to tune
+with :class:`~sklearn.model_selection.GridSearchCV`
 (``pipeline.set_params(spectralresampler__n_pixels=...)``).
 
 Every builder takes the same keyword-only parameters:

@@ -96,7 +96,8 @@ def test_svc_pipeline_on_files_same_on_cluster_as_locally(client, spex):
     assert on_cluster.best_score_ > 0.8
     # the candidates were fitted and scored in the workers' processes
     worker_pids = set(client.run(os.getpid).values())
-    pids = {on_cluster.cv_results_[f"split{k}_test_pid"][i] for k in range(3) for i in range(n_candidates)}
+    pids = {on_cluster.cv_results_[f"split{k}_test_pid"][i]
+            for k in range(3) for i in range(n_candidates)}
     assert pids <= worker_pids and os.getpid() not in pids
 
 

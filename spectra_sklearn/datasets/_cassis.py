@@ -524,7 +524,8 @@ def fetch_spitzer_irs_sets(
     if return_X_y:
         return data, target
     columns = {
-        key: np.array([r[key] for r in rows], dtype=np.int64 if key in ("aor_key", "pointing") else str)
+        key: np.array([r[key] for r in rows],
+                      dtype=np.int64 if key in ("aor_key", "pointing") else str)
         for key in ("set", "aor_key", "pointing", "fine_class", "coarse_class")
     }
     frame = make_frame(

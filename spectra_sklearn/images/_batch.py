@@ -35,7 +35,8 @@ class ImageBatch:
 
     Parameters
     ----------
-    images : array-like of shape (n_images, n_bands, height, width) or sequence of array-like of shape (n_bands, height, width)
+    images : array-like of shape (n_images, n_bands, height, width) or sequence of \
+array-like of shape (n_bands, height, width)
         The pixels, converted to float32. A sequence of 3-D arrays of one
         shape is stacked; of different shapes it is kept ragged.
     band_names : sequence of str, sequence of sequences of str, or None, default=None
@@ -107,7 +108,8 @@ class ImageBatch:
             shapes = [a.shape for a in self._images]
         n = len(shapes)
         if any(0 in s for s in shapes):
-            raise ValueError(f"ImageBatch images must have pixels; got shapes {sorted(set(shapes))}.")
+            raise ValueError(
+                f"ImageBatch images must have pixels; got shapes {sorted(set(shapes))}.")
         self._band_names = _band_names_per_image(band_names, shapes)
         if meta is None:
             self._meta = [{} for _ in range(n)]
@@ -122,7 +124,8 @@ class ImageBatch:
 
         Parameters
         ----------
-        pixels : array-like of shape (n_images, n_bands, height, width) or sequence of array-like of shape (n_bands, height, width)
+        pixels : array-like of shape (n_images, n_bands, height, width) or sequence of \
+array-like of shape (n_bands, height, width)
             The pixels (any real dtype; stored as float32).
         band_names : sequence of str or None, default=None
             Band names shared by all images; ``None``: ``'band0'``, ...
@@ -333,7 +336,8 @@ def as_image_batch(X, *, input_name="X"):
 
     Parameters
     ----------
-    X : ImageBatch, array-like of shape (n_images, n_bands, height, width) or (n_samples, n_features)
+    X : ImageBatch, array-like of shape (n_images, n_bands, height, width) or \
+(n_samples, n_features)
         A 4-D array is taken as images (channels first); a 2-D array -- what
         scikit-learn's estimator checks and plain tabular data give -- as one
         single-band image of height 1 and width ``n_features`` per row.

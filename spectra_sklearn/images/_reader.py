@@ -232,7 +232,8 @@ class ImageReader(BaseFileReader):
 
         Parameters
         ----------
-        X : sequence of str or os.PathLike, array-like of shape (n_files,) or (n_files, 1), or ImageBatch
+        X : sequence of str or os.PathLike, array-like of shape (n_files,) or (n_files, 1), \
+or ImageBatch
             Paths (a one-column DataFrame or 2-D array works too); an
             ImageBatch is returned unchanged.
 

@@ -2,8 +2,9 @@
 
 A step implements ``_transform_stack(stack, band_names)`` on a float32 or
 float64 array (the dtype of the input: float32 for a batch; steps compute in
-it and return it, so a batch is never copied to float64) of shape ``(n_images, n_bands, height, width)`` whose images share one
-shape and bands, returning the new stack and band names. :class:`ImageStep`
+it and return it, so a batch is never copied to float64) of shape
+``(n_images, n_bands, height, width)`` whose images share one shape and bands,
+returning the new stack and band names. :class:`ImageStep`
 feeds it the whole batch when the images share a shape, one image at a time
 when they do not, and returns what came in:
 
@@ -134,7 +135,8 @@ class ImageStep(TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : ImageBatch, ndarray of shape (n_images, n_bands, height, width) or (n_samples, n_features)
+        X : ImageBatch, ndarray of shape (n_images, n_bands, height, width) or \
+(n_samples, n_features)
             Images (a 2-D array: one 1 x n_features single-band image per row).
         y : None
             Ignored.
@@ -155,12 +157,14 @@ class ImageStep(TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : ImageBatch, ndarray of shape (n_images, n_bands, height, width) or (n_samples, n_features)
+        X : ImageBatch, ndarray of shape (n_images, n_bands, height, width) or \
+(n_samples, n_features)
             Images.
 
         Returns
         -------
-        X_out : ImageBatch, ndarray of shape (n_images, n_bands_out, height_out, width_out) or (n_samples, n_features_out)
+        X_out : ImageBatch, ndarray of shape (n_images, n_bands_out, height_out, width_out) \
+or (n_samples, n_features_out)
             The same kind as ``X`` (arrays keep float32 or float64).
 
         Raises

@@ -375,7 +375,8 @@ class ChannelStandardizer(OneToOneFeatureMixin, ImageStep):
 
         Parameters
         ----------
-        X : ImageBatch, ndarray of shape (n_images, n_bands, height, width) or (n_samples, n_features)
+        X : ImageBatch, ndarray of shape (n_images, n_bands, height, width) or \
+(n_samples, n_features)
             Images (all with the same bands).
         y : None
             Ignored.

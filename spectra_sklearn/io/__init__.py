@@ -13,31 +13,35 @@ format     files                                    module
 
 Survey FITS formats (and CASSIS's IPAC table):
 
-==================  ========================================  ==========================================
-format              files                                     module
-==================  ========================================  ==========================================
-``sdss``            SDSS/BOSS ``spec``/``spec-lite`` (COADD   :mod:`spectra_sklearn.io.sdss`
-                    table, SPECOBJ labels)
-``sdss_templates``  SDSS ``spEigen*.fits`` templates, one     :mod:`spectra_sklearn.io.sdss_templates`
-                    per image row (several per file)
-``cassis``          CASSIS Spitzer/IRS FITS image (N, 16)     :mod:`spectra_sklearn.io.cassis`
-``cassis_tbl``      CASSIS Spitzer/IRS IPAC table ``.tbl``    :mod:`spectra_sklearn.io.cassis`
-``iso_sws``         ISO SWS atlas image (N, 4) or SWAA table  :mod:`spectra_sklearn.io.iso_sws`
-``miles``           MILES 1-D image, air wavelengths          :mod:`spectra_sklearn.io.miles`
-==================  ========================================  ==========================================
+==================  ==================================  ========================================
+format              files                               module
+==================  ==================================  ========================================
+``sdss``            SDSS/BOSS ``spec``/``spec-lite``    :mod:`spectra_sklearn.io.sdss`
+                    (COADD table, SPECOBJ labels)
+``sdss_templates``  SDSS ``spEigen*.fits`` templates,   :mod:`spectra_sklearn.io.sdss_templates`
+                    one per image row (several per
+                    file)
+``cassis``          CASSIS Spitzer/IRS FITS image       :mod:`spectra_sklearn.io.cassis`
+                    (N, 16)
+``cassis_tbl``      CASSIS Spitzer/IRS IPAC table       :mod:`spectra_sklearn.io.cassis`
+                    ``.tbl``
+``iso_sws``         ISO SWS atlas image (N, 4) or SWAA  :mod:`spectra_sklearn.io.iso_sws`
+                    table
+``miles``           MILES 1-D image, air wavelengths    :mod:`spectra_sklearn.io.miles`
+==================  ==================================  ========================================
 
 Text tables:
 
-==============  ===========================================  ==========================================
-format          files                                        module
-==============  ===========================================  ==========================================
-``demeo2009``   DeMeo et al. 2009 asteroid table (CSV, one   :mod:`spectra_sklearn.io.asteroid_tables`
-                spectrum per row)
-``mahlke2022``  Mahlke et al. 2022 asteroid tables (CSV,     :mod:`spectra_sklearn.io.asteroid_tables`
+==============  ======================================  =========================================
+format          files                                   module
+==============  ======================================  =========================================
+``demeo2009``   DeMeo et al. 2009 asteroid table (CSV,  :mod:`spectra_sklearn.io.asteroid_tables`
                 one spectrum per row)
-``ascii``       ECSV / CSV / whitespace text table with      :mod:`spectra_sklearn.io.ascii`
-                wavelength and flux columns
-==============  ===========================================  ==========================================
+``mahlke2022``  Mahlke et al. 2022 asteroid tables      :mod:`spectra_sklearn.io.asteroid_tables`
+                (CSV, one spectrum per row)
+``ascii``       ECSV / CSV / whitespace text table      :mod:`spectra_sklearn.io.ascii`
+                with wavelength and flux columns
+==============  ======================================  =========================================
 
 :func:`read_spectrum` reads one file, :func:`read_spectra` many (optionally in
 parallel), and :class:`SpectrumReader` does the same as the first step of a

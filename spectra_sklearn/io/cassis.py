@@ -38,8 +38,8 @@ states how far they may be off). ``stitch="all"`` keeps every pixel,
 sorted, except that a pixel at exactly the wavelength of an earlier one is
 dropped (the grid must increase strictly; most bonus-order pixels lie on
 the first-order grid, so this keeps 360 of 387 pixels, and
-``meta["n_repeated_dropped"]`` counts them). ``meta["segments"]`` lists ``(name, first, last wavelength,
-n_pixels)`` of the segments kept.
+``meta["n_repeated_dropped"]`` counts them). ``meta["segments"]`` lists
+``(name, first, last wavelength, n_pixels)`` of the segments kept.
 
 **Uncertainty and mask.** ``ivar = 1 / error**2`` from the total error
 (``error (RMS+SYS)``, the table's ``error``); zero, negative or non-finite

@@ -16,8 +16,9 @@ given to :func:`~sklearn.model_selection.cross_validate`) needs the groups in
 the inner one, on the outer training fold. Without metadata routing
 ``cross_validate(..., groups=g)`` gives the groups to the outer splitter only,
 and the inner group splitter, given no groups, fails (scikit-learn 1.9: "Cannot
-have number of splits n_splits=3 greater than the number of groups: 1"). With routing enabled (``sklearn.set_config(enable_metadata_routing=True)``
-or, as below, :func:`sklearn.config_context`), pass ``params={"groups": g}``:
+have number of splits n_splits=3 greater than the number of groups: 1"). With
+routing enabled (``sklearn.set_config(enable_metadata_routing=True)`` or, as
+below, :func:`sklearn.config_context`), pass ``params={"groups": g}``:
 scikit-learn routes them to the outer splitter's ``split`` and, indexed to the
 training fold, to ``GridSearchCV.fit``, which routes them to the inner
 splitter. Nothing needs a ``set_*_request`` call because the splitters request

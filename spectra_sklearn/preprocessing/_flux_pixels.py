@@ -84,7 +84,8 @@ class FluxPixels(TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : SpectrumBatch or list of Spectrum on a common grid, or array-like of shape (n_samples, n_pixels)
+        X : SpectrumBatch or list of Spectrum on a common grid, or array-like of shape \
+(n_samples, n_pixels)
             The spectra.
         y : None
             Ignored.
@@ -117,7 +118,8 @@ class FluxPixels(TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : SpectrumBatch or list of Spectrum on the fitted grid, or array-like of shape (n_samples, n_pixels)
+        X : SpectrumBatch or list of Spectrum on the fitted grid, or array-like of shape \
+(n_samples, n_pixels)
             The spectra.
 
         Returns

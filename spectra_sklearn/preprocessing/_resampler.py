@@ -57,8 +57,9 @@ class SpectralResampler(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
     wavelength_min, wavelength_max : float or astropy Quantity, default=None
         Centres of the first and last output pixels, in ``wavelength_unit``;
         a Quantity (wavelength, frequency, energy or wavenumber) is converted
-        with :func:`astropy.units.spectral`. ``None``: the smallest first / largest last pixel centre of the
-        training spectra (the union of their coverage).
+        with :func:`astropy.units.spectral`. ``None``: the smallest first /
+        largest last pixel centre of the training spectra (the union of their
+        coverage).
     n_pixels : int >= 2, default=None
         Number of output pixels. ``None``: the median length of the training
         spectra.
@@ -367,7 +368,8 @@ class SpectralResampler(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
 
         Parameters
         ----------
-        X : SpectrumBatch, Spectrum, list of Spectrum, or array-like of shape (n_spectra, `n_features_in_`)
+        X : SpectrumBatch, Spectrum, list of Spectrum, or array-like of shape \
+(n_spectra, `n_features_in_`)
             Spectra to resample; wavelengths are converted to
             ``wavelength_unit_``.
 
@@ -418,7 +420,8 @@ class SpectralResampler(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
 
         Parameters
         ----------
-        X : SpectrumBatch, Spectrum, list of Spectrum, or array-like of shape (n_spectra, `n_features_in_`)
+        X : SpectrumBatch, Spectrum, list of Spectrum, or array-like of shape \
+(n_spectra, `n_features_in_`)
             Spectra, as for :meth:`transform`.
 
         Returns

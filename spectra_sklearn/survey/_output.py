@@ -34,7 +34,8 @@ __all__ = ["CSVWriter", "ParquetWriter", "SQLiteWriter", "columns_for", "open_wr
 
 
 def columns_for(classes, has_proba):
-    """The table's columns: name, predicted, [probability, probability_<class>...], status, error."""
+    """The table's columns: name, predicted, [probability, probability_<class>...],
+    status, error."""
     columns = ["name", "predicted"]
     if has_proba:
         columns += ["probability"] + [f"probability_{c}" for c in classes]

@@ -25,7 +25,8 @@ def spex_origin(shared_data, folder, n_per_class=1, absent=1, monkeypatch=None):
     raw = (shared_data / "spex_prism" / "metadata" / "spectral_data.txt").read_bytes()
     lines = raw.split(b"\r")
     header = lines[0].split(b"\t")
-    i_type, i_flag, i_file = (header.index(c) for c in (b"SPEX_TYPE", b"QUALITY_FLAG", b"DATA_FILE"))
+    i_type, i_flag, i_file = (header.index(c)
+                              for c in (b"SPEX_TYPE", b"QUALITY_FLAG", b"DATA_FILE"))
     chosen, files = [], []
     for letter in (b"M", b"L", b"T"):
         rows = [

@@ -28,17 +28,20 @@ def test_one_spectrum_per_row_on_the_table_grid(demeo, table):
     assert demeo.data.shape == (len(table), len(wavelengths))
     assert np.allclose(demeo.data.wavelength, wavelengths)
     row = table[7]
-    assert np.allclose(np.asarray(demeo.data)[7], [float(row[c]) for c in row if re.fullmatch(r"\d+\.\d+", c)])
+    reflectance = [float(row[c]) for c in row if re.fullmatch(r"\d+\.\d+", c)]
+    assert np.allclose(np.asarray(demeo.data)[7], reflectance)
 
 
 def test_labels_and_groups_follow_the_table(demeo, table):
     assert demeo.target.tolist() == [r["class_"] for r in table]
     assert Counter(demeo.target.tolist()) == Counter(r["class_"] for r in table)
     assert demeo.target_base.tolist() == [re.sub("w$", "", r["class_"]) for r in table]
-    assert len(set(demeo.target_base.tolist())) == len({re.sub("w$", "", r["class_"]) for r in table})
+    bases = {re.sub("w$", "", r["class_"]) for r in table}
+    assert len(set(demeo.target_base.tolist())) == len(bases)
     assert not any(c.endswith("w") for c in demeo.target_base)
     expected_groups = [r["number"] or r["name"] for r in table]
-    assert demeo.groups.tolist() == [str(int(float(g))) if re.fullmatch(r"[\d.]+", g) else g for g in expected_groups]
+    assert demeo.groups.tolist() == [str(int(float(g))) if re.fullmatch(r"[\d.]+", g) else g
+                                     for g in expected_groups]
     assert demeo.frame["designation"].tolist() == demeo.groups.tolist()
     assert sorted(demeo.target_names.tolist()) == sorted(set(demeo.target.tolist()))
     assert "DeMeo" in demeo.DESCR and "MIT" in demeo.DESCR

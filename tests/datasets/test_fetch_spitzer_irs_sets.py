@@ -95,7 +95,8 @@ def test_spectra_of_the_rows_whose_files_exist(shared_data, tmp_path):
     require_format("cassis")
     home, aors = _home_with_labelled_local_files(shared_data, tmp_path)
     with pytest.warns(UserWarning, match="1 of the .* spectrum files .*_99999999t.fits"):
-        smc = fetch_spitzer_irs_sets("SMC", data_home=home, download_if_missing=False, missing="skip")
+        smc = fetch_spitzer_irs_sets("SMC", data_home=home, download_if_missing=False,
+                                     missing="skip")
     assert smc.aor_key.tolist() == [int(a) for a in aors]
     assert len(smc.data) == len(aors) and set(smc.target.tolist()) == {"C-Rich Evolved"}
     for spectrum, aor in zip(smc.data, smc.aor_key):

@@ -12,7 +12,8 @@ from spectra_sklearn import SpectrumBatch
 from spectra_sklearn.datasets import load_spex_sample
 from spectra_sklearn.datasets._make_spex_sample import make_sample
 
-SAMPLE = Path(__file__).resolve().parents[2] / "spectra_sklearn" / "datasets" / "data" / "spex_sample"
+SAMPLE = (Path(__file__).resolve().parents[2] / "spectra_sklearn" / "datasets" / "data"
+          / "spex_sample")
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +89,8 @@ def test_sample_sources_are_library_lines_of_its_objects(sample, shared_data):
 
 
 def test_same_fields_as_fetch_spex_prism(sample):
-    assert set(sample) == {"data", "target", "target_class", "groups", "frame", "filenames", "DESCR"}
+    assert set(sample) == {"data", "target", "target_class", "groups", "frame", "filenames",
+                           "DESCR"}
     assert "LICENSE.splat" in sample.DESCR and "Burgasser" in sample.DESCR
     data, target = load_spex_sample(return_X_y=True)
     assert np.array_equal(target, sample.target)

@@ -2,10 +2,10 @@
 
 Real Galaxy Zoo JPEGs (and a PNG, a FITS and a tile-compressed FITS file
 written from one) are truncated at random offsets, have random bytes
-overwritten, or are replaced by random bytes; each damaged file is read with format identification and with
-an explicit format. An ImageBatch may come back; any other exception -- or a
-leaked warning, which the project's warning filters turn into an error --
-fails the test.
+overwritten, or are replaced by random bytes; each damaged file is read with
+format identification and with an explicit format. An ImageBatch may come
+back; any other exception -- or a leaked warning, which the project's warning
+filters turn into an error -- fails the test.
 """
 
 import io

@@ -425,8 +425,8 @@ def _damage_text(data, plain):
 @given(data=st.data())
 def test_damaged_fixtures_give_valid_spectra_or_read_errors(tmp_path, data):
     """A valid file of a registered format, damaged where it is fragile, read as its
-    own format, identified, and read as another format: valid spectra or SpectrumReadError naming the file,
-    within the time and memory bounds."""
+    own format, identified, and read as another format: valid spectra or
+    SpectrumReadError naming the file, within the time and memory bounds."""
     format = data.draw(st.sampled_from(_package_formats()))
     name, plain, compressed, layout = _seed(format)
     damaged = _damage_text(data, plain) if layout is None else _damage_fits(data, plain,

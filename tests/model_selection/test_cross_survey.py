@@ -111,7 +111,8 @@ def test_train_test_overlap_is_an_error():
 @pytest.mark.parametrize(
     "params, error, match",
     [
-        ({"train": "SMC", "test": ["GP"]}, TypeError, r"must be a list of group labels, e.g. train=\['SMC'\]"),
+        ({"train": "SMC", "test": ["GP"]}, TypeError,
+         r"must be a list of group labels, e.g. train=\['SMC'\]"),
         ({"train": ["SMC"], "test": []}, ValueError, "'test' parameter must name at least one"),
         ({"train": ["SMC"], "test": ["GP"], "per_test_group": "yes"}, TypeError, "per_test_group"),
     ],

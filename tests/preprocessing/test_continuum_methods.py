@@ -231,7 +231,8 @@ def test_undetermined_rows_per_method(method, extra, n_valid, reason):
     ({"exclude": [(1.0, 2.0, 3.0)]}, "'exclude' parameter of ContinuumNormalizer must be"),
     ({"exclude": [(2.0, 1.0)]}, "lo <= hi"),
     ({"exclude": [(1.0, np.inf)]}, "finite values"),
-    ({"exclude": [(1.0, 2.0)] * u.s}, "'exclude' parameter of ContinuumNormalizer is in s, which is not"),
+    ({"exclude": [(1.0, 2.0)] * u.s},
+     "'exclude' parameter of ContinuumNormalizer is in s, which is not"),
     ({"method": "spline", "knot_spacing": 3.0 * u.kg}, "'knot_spacing' parameter"),
     ({"method": "running_percentile", "window_width": np.nan}, "'window_width'"),
 ])

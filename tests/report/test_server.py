@@ -85,7 +85,8 @@ def test_object_reads_its_spectrum_from_the_file(server, catalog):
     spectrum = body["spectrum"]
     import astropy.units as u
 
-    assert spectrum["wu"] == u.um.to_string("unicode") and spectrum["n"] > 100 and spectrum["e"] is not None
+    assert spectrum["wu"] == u.um.to_string("unicode")
+    assert spectrum["n"] > 100 and spectrum["e"] is not None
     assert body["proba"] == pytest.approx(row["proba"], abs=1e-6)
     assert body["y_pred"] == max(row["proba"], key=row["proba"].get)
 

@@ -226,9 +226,9 @@ def header_cards(hdu, path=None, *, format=None):
     """The header cards of a fitsio HDU as a dict keyword -> value.
 
     Keywords are upper case (as astropy gives them, HIERARCH ones included,
-    without the ``HIERARCH``); the first card of a repeated keyword wins; string values are stripped of
-    trailing blanks (FITS pads them); ``COMMENT``/``HISTORY`` cards are left
-    out (see :func:`header_comments`).
+    without the ``HIERARCH``); the first card of a repeated keyword wins;
+    string values are stripped of trailing blanks (FITS pads them);
+    ``COMMENT``/``HISTORY`` cards are left out.
 
     cfitsio refuses a whole header when one card's value is malformed (an
     unquoted string such as ``spc0070.a.fits``: two SpeX files). With
