@@ -17,3 +17,11 @@ def test_ruff_finds_nothing():
     result = subprocess.run([ruff, "check", "--no-cache", "."], cwd=REPO_ROOT,
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_every_package_module_is_under_600_lines():
+    # small single-purpose modules (issue 18): split a module before it grows past this
+    package = Path(__file__).resolve().parents[1] / "spectra_sklearn"
+    long = {str(p.relative_to(package)): n for p in package.rglob("*.py")
+            if (n := len(p.read_text(encoding="utf-8").splitlines())) >= 600}
+    assert not long, f"modules of 600 lines or more: {long}"

@@ -59,77 +59,19 @@ import contextlib
 import json
 import math
 import os
-import re
 import sqlite3
 import tempfile
 import threading
 from pathlib import Path
 
+from ._ids import ID_COLUMNS, SDSS_ID_PATTERN, SDSS_INT_COLUMNS, format_sdss_id, ids_from_meta
+
 __all__ = ["ID_COLUMNS", "Catalog", "CatalogWriter", "ids_from_meta", "write_catalog"]
 
-ID_COLUMNS = ("name", "path", "sdss_id", "source_key", "data_key", "designation",
-              "number", "object_name", "miles_id", "object_id")
-_INT_COLUMNS = ("plate", "mjd", "fiberid")
 _DATA_COLUMNS = ("y_true", "y_pred", "p_max", "proba", "branches", "status", "error",
                  "format")
-_COLUMNS = ID_COLUMNS + _INT_COLUMNS + _DATA_COLUMNS
-_SDSS = re.compile(r"^\s*(\d{1,6})(?:\s*[-/,: ]\s*(\d{1,6}))?(?:\s*[-/,: ]\s*(\d{1,5}))?\s*$")
+_COLUMNS = ID_COLUMNS + SDSS_INT_COLUMNS + _DATA_COLUMNS
 _SCHEMA_VERSION = "1"
-
-
-def _sdss_id(plate, mjd, fiberid):
-    return f"{int(plate):04d}-{int(mjd):05d}-{int(fiberid):04d}"
-
-
-def ids_from_meta(meta, *, path=None, name=None):
-    """The catalogue ids of one spectrum, from the ``meta`` its reader filled.
-
-    Parameters
-    ----------
-    meta : mapping
-        ``Spectrum.meta`` (keys such as ``source``, ``plate``/``mjd``/``fiberid``
-        (SDSS), ``source_key``/``data_key`` (SpeX), ``designation``, ``number``,
-        ``name``/``object``, ``miles_id``, ``aorkey``, ``tdt``).
-    path : str or os.PathLike, default=None
-        The spectrum file (default: ``meta['source']``).
-    name : str, default=None
-        Its name (default: the file name of ``path``).
-
-    Returns
-    -------
-    dict
-        Keys among :data:`ID_COLUMNS` and ``plate``, ``mjd``, ``fiberid``;
-        values are str (ids) or int (the SDSS integers). Absent ids are left out.
-
-    Examples
-    --------
-    >>> ids_from_meta({"source": "/d/spec-3073-54852-0123.fits", "plate": 3073,
-    ...                "mjd": 54852, "fiberid": 123})["sdss_id"]
-    '3073-54852-0123'
-    """
-    meta = dict(meta or {})
-    path = path if path is not None else meta.get("source")
-    ids = {}
-    if path is not None:
-        ids["path"] = os.fspath(path)
-        ids["name"] = os.path.basename(os.fspath(path))
-    if name is not None:
-        ids["name"] = str(name)
-    sdss = [meta.get(k) for k in _INT_COLUMNS]
-    if all(isinstance(v, (int, float)) or (isinstance(v, str) and v.isdigit())
-           for v in sdss) and all(v is not None for v in sdss):
-        ids.update(zip(_INT_COLUMNS, (int(v) for v in sdss)))
-        ids["sdss_id"] = _sdss_id(*sdss)
-    for column, keys in (("source_key", ("source_key",)), ("data_key", ("data_key",)),
-                         ("designation", ("designation",)), ("number", ("number",)),
-                         ("object_name", ("name", "object")), ("miles_id", ("miles_id",)),
-                         ("object_id", ("object_id", "aorkey", "tdt"))):
-        for key in keys:
-            value = meta.get(key)
-            if value is not None and str(value).strip():
-                ids[column] = str(value).strip()
-                break
-    return ids
 
 
 def _records(rows):
@@ -172,8 +114,8 @@ def _row_values(row, classes):
     if branches is not None and not isinstance(branches, str):
         branches = json.dumps({str(b): json.loads(_proba_json(p, classes)[0])
                                for b, p in branches.items()})
-    if all(row.get(k) is not None for k in _INT_COLUMNS) and row.get("sdss_id") is None:
-        row["sdss_id"] = _sdss_id(*(row[k] for k in _INT_COLUMNS))
+    if all(row.get(k) is not None for k in SDSS_INT_COLUMNS) and row.get("sdss_id") is None:
+        row["sdss_id"] = format_sdss_id(*(row[k] for k in SDSS_INT_COLUMNS))
     values = []
     for column in _COLUMNS:
         if column == "proba":
@@ -186,7 +128,7 @@ def _row_values(row, classes):
             value = row.get("status") or ("error" if row.get("error") else "ok")
         else:
             value = row.get(column)
-            if column in _INT_COLUMNS and value is not None:
+            if column in SDSS_INT_COLUMNS and value is not None:
                 value = int(value)
             elif value is not None and column != "p_max":
                 value = str(value)
@@ -201,7 +143,7 @@ _INSERT = (f"INSERT INTO objects ({', '.join(_COLUMNS)}) "
 def create_tables(conn):
     """Create the empty ``objects`` and ``info`` tables (no indexes yet)."""
     columns = ", ".join(
-        f"{c} INTEGER" if c in _INT_COLUMNS else f"{c} REAL" if c == "p_max"
+        f"{c} INTEGER" if c in SDSS_INT_COLUMNS else f"{c} REAL" if c == "p_max"
         else f"{c} TEXT COLLATE NOCASE" if c in ID_COLUMNS else f"{c} TEXT"
         for c in _COLUMNS)
     conn.execute(f"CREATE TABLE objects (row INTEGER PRIMARY KEY, {columns})")
@@ -439,7 +381,7 @@ class Catalog:
         if not text:
             return []
         found = {}
-        match = _SDSS.match(text)
+        match = SDSS_ID_PATTERN.match(text)
         if match and match.group(3):
             plate, mjd, fiberid = (int(g) for g in match.groups())
             for r in self._conn.execute(
@@ -453,7 +395,7 @@ class Catalog:
 
     def lookup_sdss(self, plate=None, mjd=None, fiberid=None, *, limit=50):
         """Objects matching the SDSS fields given (any of plate, MJD, fibre)."""
-        given = [(c, int(v)) for c, v in zip(_INT_COLUMNS, (plate, mjd, fiberid))
+        given = [(c, int(v)) for c, v in zip(SDSS_INT_COLUMNS, (plate, mjd, fiberid))
                  if v not in (None, "")]
         if not given:
             return []
@@ -482,7 +424,7 @@ class Catalog:
         if not text:
             return []
         found = {r["row"]: r for r in self.lookup(text)}
-        match = _SDSS.match(text)
+        match = SDSS_ID_PATTERN.match(text)
         if match and match.group(2) and len(found) < limit:
             for r in self.lookup_sdss(*match.groups(), limit=limit):
                 found.setdefault(r["row"], r)
