@@ -9,7 +9,14 @@ from sklearn.utils import Bunch
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
 from ._base import load_descr, make_frame, read_csv_rows
-from ._download import TIMEOUT_CONSTRAINT, Deadline, RemoteFile, fetch_file, github_raw_url
+from ._download import (
+    TIMEOUT_CONSTRAINT,
+    Deadline,
+    RemoteFile,
+    document_download_params,
+    fetch_file,
+    github_raw_url,
+)
 from ._home import get_data_home
 
 __all__ = ["fetch_demeo2009", "fetch_mahlke2022"]
@@ -68,6 +75,7 @@ def _numbers(batch):
     return np.array([m.get("number") or 0 for m in batch.meta], dtype=np.int64)
 
 
+@document_download_params(timeout=600.0)
 @validate_params(_COMMON_PARAMS, prefer_skip_nested_validation=True)
 def fetch_demeo2009(
     *,
@@ -107,16 +115,8 @@ def fetch_demeo2009(
         Return ``(data, target)`` instead of a Bunch.
     as_frame : bool, default=False
         Return ``frame`` as a :class:`pandas.DataFrame` (needs pandas).
-    n_retries : int, default=3
-        Retries of a download after a transient network error.
-    delay : float, default=1.0
-        Seconds before the first retry, doubled at each further retry.
-    timeout : float or None, default=600.0
-        Total seconds the call may spend downloading (every request and
-        transfer, retries included, however slowly the server sends); when
-        it runs out a :class:`~spectra_sklearn.datasets.DownloadTimeoutError`
-        names the file and the bytes that had arrived. ``None``: no total
-        bound (each socket operation still waits at most 60 s).
+    {retry_params}
+    {timeout_param}
 
     Returns
     -------
@@ -205,6 +205,7 @@ def fetch_demeo2009(
     )
 
 
+@document_download_params(timeout=600.0)
 @validate_params(
     {
         "subset": [StrOptions({"visnir", "vis"})],
@@ -262,16 +263,8 @@ def fetch_mahlke2022(
         Return ``(data, target)`` instead of a Bunch.
     as_frame : bool, default=False
         Return ``frame`` as a :class:`pandas.DataFrame` (needs pandas).
-    n_retries : int, default=3
-        Retries of a download after a transient network error.
-    delay : float, default=1.0
-        Seconds before the first retry, doubled at each further retry.
-    timeout : float or None, default=600.0
-        Total seconds the call may spend downloading (every request and
-        transfer, retries included, however slowly the server sends); when
-        it runs out a :class:`~spectra_sklearn.datasets.DownloadTimeoutError`
-        names the file and the bytes that had arrived. ``None``: no total
-        bound (each socket operation still waits at most 60 s).
+    {retry_params}
+    {timeout_param}
 
     Returns
     -------

@@ -16,7 +16,14 @@ from ._base import (
     make_frame,
     read_csv_rows,
 )
-from ._download import TIMEOUT_CONSTRAINT, Deadline, RemoteFile, fetch_file, github_raw_url
+from ._download import (
+    TIMEOUT_CONSTRAINT,
+    Deadline,
+    RemoteFile,
+    document_download_params,
+    fetch_file,
+    github_raw_url,
+)
 from ._home import get_data_home
 
 __all__ = [
@@ -157,6 +164,7 @@ def _read_cassis(path):
 _PRODUCTS = ["spcfw", "sptfc"]
 
 
+@document_download_params(timeout=600.0)
 @validate_params(
     {
         "aor_key": [Interval(Integral, 0, None, closed="left"), str],
@@ -211,16 +219,8 @@ def fetch_cassis(
         The data home; ``None`` means :func:`get_data_home`'s default.
     download_if_missing : bool, default=True
         Download the file when missing; if ``False`` a missing file raises.
-    n_retries : int, default=3
-        Retries of a download after a transient network error.
-    delay : float, default=1.0
-        Seconds before the first retry, doubled at each further retry.
-    timeout : float or None, default=600.0
-        Total seconds the call may spend downloading (every request and
-        transfer, retries included, however slowly the server sends); when
-        it runs out a :class:`~spectra_sklearn.datasets.DownloadTimeoutError`
-        names the file and the bytes that had arrived. ``None``: no total
-        bound (each socket operation still waits at most 60 s).
+    {retry_params}
+    {timeout_param}
 
     Returns
     -------
@@ -334,6 +334,7 @@ def _parse_set(path, set_name, kind):
     return out
 
 
+@document_download_params(timeout=3600.0)
 @validate_params(
     {
         "sets": [list, tuple, str, None],
@@ -408,19 +409,11 @@ def fetch_spitzer_irs_sets(
         Return ``(data, target)`` instead of a Bunch.
     as_frame : bool, default=False
         Return ``frame`` as a :class:`pandas.DataFrame` (needs pandas).
-    n_retries : int, default=3
-        Retries of a download after a transient network error.
-    delay : float, default=1.0
-        Seconds before the first retry, doubled at each further retry.
+    {retry_params}
     n_jobs : int, default=4
         Spectra downloaded at the same time (threads, one connection each);
         files already in the data home are not downloaded again.
-    timeout : float or None, default=3600.0
-        Total seconds the call may spend downloading (every request and
-        transfer, retries included, however slowly the server sends); when
-        it runs out a :class:`~spectra_sklearn.datasets.DownloadTimeoutError`
-        names the file and the bytes that had arrived. ``None``: no total
-        bound (each socket operation still waits at most 60 s).
+    {timeout_param}
     progress : bool or None, default=None
         tqdm progress bar of the spectrum downloads: ``None`` only on a
         terminal (after 2 s), ``True`` always, ``False`` never.

@@ -49,6 +49,7 @@ __all__ = [
     "InvalidFileError",
     "RemoteFile",
     "RemoteFileNotFoundError",
+    "document_download_params",
     "fetch_file",
     "fetch_first",
     "github_raw_url",
@@ -67,6 +68,36 @@ GITHUB_RAW_URL = "https://raw.githubusercontent.com/"
 _TRANSIENT_HTTP = frozenset({408, 429})
 #: ``validate_params`` constraint of the fetchers' ``timeout`` parameter.
 TIMEOUT_CONSTRAINT = [Interval(Real, 0.0, None, closed="neither"), None]
+
+_RETRY_PARAMS_DOC = """\
+    n_retries : int, default=3
+        Retries of a download after a transient network error.
+    delay : float, default=1.0
+        Seconds before the first retry, doubled at each further retry.
+"""
+_TIMEOUT_PARAM_DOC = """\
+    timeout : float or None, default={timeout}
+        Total seconds the call may spend downloading (every request and
+        transfer, retries included, however slowly the server sends); when
+        it runs out a :class:`~spectra_sklearn.datasets.DownloadTimeoutError`
+        names the file and the bytes that had arrived. ``None``: no total
+        bound (each socket operation still waits at most 60 s).
+"""
+
+
+def document_download_params(*, timeout):
+    """Decorator: the fetchers' shared parameter entries, written once.
+
+    Replaces the lines ``{retry_params}`` (``n_retries``, ``delay``) and
+    ``{timeout_param}`` (``timeout``, with its default ``timeout``) of the
+    decorated function's numpydoc docstring.
+    """
+    def fill(func):
+        doc = func.__doc__.replace("    {retry_params}\n", _RETRY_PARAMS_DOC)
+        func.__doc__ = doc.replace("    {timeout_param}\n",
+                                   _TIMEOUT_PARAM_DOC.format(timeout=timeout))
+        return func
+    return fill
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,14 @@ from sklearn.utils._param_validation import Interval, StrOptions, validate_param
 
 from .._batch import SpectrumBatch
 from ._base import MISSING_OPTIONS, fetch_spectrum_files, load_descr, make_frame, read_csv_rows
-from ._download import TIMEOUT_CONSTRAINT, Deadline, RemoteFile, fetch_file, github_raw_url
+from ._download import (
+    TIMEOUT_CONSTRAINT,
+    Deadline,
+    RemoteFile,
+    document_download_params,
+    fetch_file,
+    github_raw_url,
+)
 from ._home import get_data_home
 
 __all__ = ["KRAEMER_GROUPS", "fetch_iso_sws"]
@@ -68,6 +75,7 @@ def _parse_labels(path):
     return rows
 
 
+@document_download_params(timeout=3600.0)
 @validate_params(
     {
         "data_home": [str, PathLike, None],
@@ -130,19 +138,11 @@ def fetch_iso_sws(
         Return ``(data, target)`` instead of a Bunch.
     as_frame : bool, default=False
         Return ``frame`` as a :class:`pandas.DataFrame` (needs pandas).
-    n_retries : int, default=3
-        Retries of a download after a transient network error.
-    delay : float, default=1.0
-        Seconds before the first retry, doubled at each further retry.
+    {retry_params}
     n_jobs : int, default=4
         Spectra downloaded at the same time (threads, one connection each);
         files already in the data home are not downloaded again.
-    timeout : float or None, default=3600.0
-        Total seconds the call may spend downloading (every request and
-        transfer, retries included, however slowly the server sends); when
-        it runs out a :class:`~spectra_sklearn.datasets.DownloadTimeoutError`
-        names the file and the bytes that had arrived. ``None``: no total
-        bound (each socket operation still waits at most 60 s).
+    {timeout_param}
     progress : bool or None, default=None
         tqdm progress bar of the spectrum downloads: ``None`` only on a
         terminal (after 2 s), ``True`` always, ``False`` never.

@@ -11,7 +11,13 @@ from sklearn.utils._param_validation import Interval, StrOptions, validate_param
 
 from .._batch import SpectrumBatch
 from ._base import download_jobs, fetch_spectrum_files, load_descr, make_frame, read_csv_rows
-from ._download import TIMEOUT_CONSTRAINT, Deadline, RemoteFile, github_raw_url
+from ._download import (
+    TIMEOUT_CONSTRAINT,
+    Deadline,
+    RemoteFile,
+    document_download_params,
+    github_raw_url,
+)
 from ._home import get_data_home
 
 __all__ = ["fetch_miles"]
@@ -54,6 +60,7 @@ def _float(value, path, lineno, column):
         ) from None
 
 
+@document_download_params(timeout=3600.0)
 @validate_params(
     {
         "target": [StrOptions(set(_TARGETS))],
@@ -131,16 +138,8 @@ def fetch_miles(
         Return ``(data, target)`` instead of a Bunch.
     as_frame : bool, default=False
         Return ``frame`` as a :class:`pandas.DataFrame` (needs pandas).
-    n_retries : int, default=3
-        Retries of a download after a transient network error.
-    delay : float, default=1.0
-        Seconds before the first retry, doubled at each further retry.
-    timeout : float or None, default=3600.0
-        Total seconds the call may spend downloading (every request and
-        transfer, retries included, however slowly the server sends); when
-        it runs out a :class:`~spectra_sklearn.datasets.DownloadTimeoutError`
-        names the file and the bytes that had arrived. ``None``: no total
-        bound (each socket operation still waits at most 60 s).
+    {retry_params}
+    {timeout_param}
     progress : bool or None, default=None
         tqdm progress bar of the downloads: ``None`` only on a terminal
         (after 2 s), ``True`` always, ``False`` never.

@@ -7,7 +7,13 @@ from pathlib import Path
 
 from sklearn.utils._param_validation import Interval, validate_params
 
-from ._download import TIMEOUT_CONSTRAINT, Deadline, RemoteFile, fetch_first
+from ._download import (
+    TIMEOUT_CONSTRAINT,
+    Deadline,
+    RemoteFile,
+    document_download_params,
+    fetch_first,
+)
 from ._home import get_data_home
 
 __all__ = ["fetch_sdss_spectrum", "sdss_spectrum_filename"]
@@ -92,6 +98,7 @@ def _find_local(home, plate, mjd, fiber):
     return None
 
 
+@document_download_params(timeout=600.0)
 @validate_params(
     {
         "plate": [Interval(Integral, 1, None, closed="left")],
@@ -150,16 +157,8 @@ def fetch_sdss_spectrum(
         The data home; ``None`` means :func:`get_data_home`'s default.
     download_if_missing : bool, default=True
         Download the file when missing; if ``False`` a missing file raises.
-    n_retries : int, default=3
-        Retries of a download after a transient network error.
-    delay : float, default=1.0
-        Seconds before the first retry, doubled at each further retry.
-    timeout : float or None, default=600.0
-        Total seconds the call may spend downloading (every request and
-        transfer, retries included, however slowly the server sends); when
-        it runs out a :class:`~spectra_sklearn.datasets.DownloadTimeoutError`
-        names the file and the bytes that had arrived. ``None``: no total
-        bound (each socket operation still waits at most 60 s).
+    {retry_params}
+    {timeout_param}
 
     Returns
     -------

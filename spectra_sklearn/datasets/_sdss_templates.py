@@ -11,7 +11,14 @@ from sklearn.utils._param_validation import Interval, StrOptions, validate_param
 
 from .._batch import SpectrumBatch
 from ._base import load_descr, make_frame
-from ._download import TIMEOUT_CONSTRAINT, Deadline, RemoteFile, fetch_file, github_raw_url
+from ._download import (
+    TIMEOUT_CONSTRAINT,
+    Deadline,
+    RemoteFile,
+    document_download_params,
+    fetch_file,
+    github_raw_url,
+)
 from ._home import get_data_home
 
 __all__ = ["fetch_sdss_templates", "parse_sdss_subclass"]
@@ -112,6 +119,7 @@ def _template_names(path):
     return names
 
 
+@document_download_params(timeout=600.0)
 @validate_params(
     {
         "template_set": [StrOptions({"55734", "53724", "all"})],
@@ -170,16 +178,8 @@ def fetch_sdss_templates(
         Return ``(data, target)`` instead of a Bunch.
     as_frame : bool, default=False
         Return ``frame`` as a :class:`pandas.DataFrame` (needs pandas).
-    n_retries : int, default=3
-        Retries of a download after a transient network error.
-    delay : float, default=1.0
-        Seconds before the first retry, doubled at each further retry.
-    timeout : float or None, default=600.0
-        Total seconds the call may spend downloading (every request and
-        transfer, retries included, however slowly the server sends); when
-        it runs out a :class:`~spectra_sklearn.datasets.DownloadTimeoutError`
-        names the file and the bytes that had arrived. ``None``: no total
-        bound (each socket operation still waits at most 60 s).
+    {retry_params}
+    {timeout_param}
 
     Returns
     -------

@@ -12,7 +12,13 @@ from sklearn.utils._param_validation import Interval, validate_params
 
 from .._batch import SpectrumBatch
 from ._base import load_descr, make_frame
-from ._download import TIMEOUT_CONSTRAINT, Deadline, RemoteFile, fetch_file
+from ._download import (
+    TIMEOUT_CONSTRAINT,
+    Deadline,
+    RemoteFile,
+    document_download_params,
+    fetch_file,
+)
 from ._home import get_data_home
 
 __all__ = ["BUS_DEMEO_MAIN_GROUPS", "BUS_MAIN_GROUPS", "fetch_smass2"]
@@ -146,6 +152,7 @@ def _read_archive(path, rows):
     return stems, [texts[s][0] for s in stems], spectra
 
 
+@document_download_params(timeout=600.0)
 @validate_params(
     {
         "data_home": [str, PathLike, None],
@@ -199,16 +206,8 @@ def fetch_smass2(
     as_frame : bool, default=False
         Return ``frame`` as a :class:`pandas.DataFrame` (needs pandas) instead
         of a numpy structured array.
-    n_retries : int, default=3
-        Retries of a download after a transient network error.
-    delay : float, default=1.0
-        Seconds before the first retry, doubled at each further retry.
-    timeout : float or None, default=600.0
-        Total seconds the call may spend downloading (every request and
-        transfer, retries included, however slowly the server sends); when
-        it runs out a :class:`~spectra_sklearn.datasets.DownloadTimeoutError`
-        names the file and the bytes that had arrived. ``None``: no total
-        bound (each socket operation still waits at most 60 s).
+    {retry_params}
+    {timeout_param}
 
     Returns
     -------

@@ -21,6 +21,7 @@ from ._download import (
     InvalidFileError,
     RemoteFile,
     RemoteFileNotFoundError,
+    document_download_params,
     fetch_file,
 )
 from ._home import get_data_home
@@ -233,6 +234,7 @@ _RETURNS = """
 """
 
 
+@document_download_params(timeout=1800.0)
 @validate_params(
     {
         "data_home": [str, PathLike, None],
@@ -308,16 +310,8 @@ def fetch_spex_prism(
     as_frame : bool, default=False
         Return ``frame`` as a :class:`pandas.DataFrame` (needs pandas) instead
         of a numpy structured array.
-    n_retries : int, default=3
-        Retries of a download after a transient network error.
-    delay : float, default=1.0
-        Seconds before the first retry, doubled at each further retry.
-    timeout : float or None, default=1800.0
-        Total seconds the call may spend downloading (every request and
-        transfer, retries included, however slowly the server sends); when
-        it runs out a :class:`~spectra_sklearn.datasets.DownloadTimeoutError`
-        names the file and the bytes that had arrived. ``None``: no total
-        bound (each socket operation still waits at most 60 s).
+    {retry_params}
+    {timeout_param}
     progress : bool or None, default=None
         tqdm progress bar of the spectrum downloads: ``None`` only on a
         terminal (after 2 s), ``True`` always, ``False`` never.
