@@ -38,9 +38,11 @@ from spectra_sklearn.nn import (
 )
 from spectra_sklearn.preprocessing import (
     AirToVacuum,
+    AugmentedTrainingClassifier,
     ContinuumNormalizer,
     FluxPixels,
     FluxScaler,
+    InstrumentAugmenter,
     MaskedPixelInterpolator,
     MetadataFeatures,
     ResolutionDegrader,
@@ -75,6 +77,16 @@ ESTIMATORS = [
     MaskedPixelInterpolator(),
     SpectrumSmoother(),
     SpectrumSmoother(method="savgol"),
+    InstrumentAugmenter(),
+    # on the checks' pixel grid: R = pixel index / FWHM; gaps make NaN (allow_nan)
+    InstrumentAugmenter(resolution=(1.0, 2.0), input_resolution=4.0, shift=0.5,
+                        stretch=0.05, snr=(20.0, 50.0), n_gaps=1, gap_width=0.2,
+                        edge_loss=0.1),
+    AugmentedTrainingClassifier(),
+    AugmentedTrainingClassifier(augmenter=InstrumentAugmenter(snr=(20.0, 50.0)), n_copies=1,
+                                keep_original=False),
+    AugmentedTrainingClassifier(augmenter=InstrumentAugmenter(shift=0.5, snr=(20.0, 50.0)),
+                                n_tta=2),
     # 10 epochs: blob accuracy ~0.94 against the 0.83 of check_classifiers_train.
     SpectrumCNNClassifier(max_epochs=10, n_filters=8, n_blocks=2, random_state=0),
     SpectrumCNNRegressor(max_epochs=10, n_filters=8, n_blocks=2, random_state=0),
@@ -192,8 +204,9 @@ def test_sklearn_compatible_estimator(estimator, check):
 
 def _id(est):
     return type(est).__name__ + "(" + ",".join(
-        f"{k}={v}" for k, v in est.get_params().items()
-        if v != type(est)().get_params()[k]
+        f"{k}={v}" for k, v in est.get_params(deep=False).items()
+        if v is not type(est)().get_params(deep=False)[k]
+        and v != type(est)().get_params(deep=False)[k]
     ) + ")"
 
 

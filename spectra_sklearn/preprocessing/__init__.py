@@ -13,6 +13,10 @@
 - :class:`FluxScaler` -- per-spectrum median, L2, max, min-max or standard scaling;
 - :class:`MaskedPixelInterpolator` -- fill masked pixels from good neighbours;
 - :class:`SpectrumSmoother` -- Gaussian or Savitzky-Golay smoothing;
+- :class:`InstrumentAugmenter` -- randomly perturbed copies as another
+  instrument would record them (resolution, S/N, wavelength calibration,
+  slope, masked gaps); :class:`AugmentedTrainingClassifier` trains on such
+  copies and can average over them at prediction (test-time augmentation);
 - :class:`BaseSpectrumTransformer` -- the base every step above derives from
   (validate, then one hook per group of spectra sharing a grid): subclass it
   to write a new step;
@@ -25,12 +29,14 @@
 
 from ._add_metadata import add_metadata
 from ._air_vacuum import AirToVacuum, VacuumToAir, air_to_vacuum, vacuum_to_air
+from ._augmented_training import AugmentedTrainingClassifier
 from ._base import BaseSpectrumTransformer
 from ._continuum import ContinuumNormalizer, UndeterminedContinuumWarning
 from ._continuum_regions import TELLURIC_BANDS_NIR
 from ._crop import WavelengthCropper
 from ._flux_pixels import FluxPixels, make_flux_metadata_union
 from ._flux_scaling import FluxScaler
+from ._instrument_augment import InstrumentAugmenter
 from ._mask_interpolation import MaskedPixelInterpolator
 from ._metadata import MetadataFeatures
 from ._resampler import SpectralResampler
@@ -54,3 +60,4 @@ __all__ += [
 ]
 __all__ += ["FluxPixels", "MetadataFeatures", "add_metadata", "make_flux_metadata_union"]
 __all__ += ["BaseSpectrumTransformer"]
+__all__ += ["AugmentedTrainingClassifier", "InstrumentAugmenter"]
