@@ -29,6 +29,18 @@ shared cores) is scored:
   conformalise and in-survey test parts; the numbers are the mean of 3 such
   random splits.
 
+Augmentation (issue 16, item 2): the setups named ``"<setup> + aug <piece>"``,
+``"<setup> + TTA"`` and ``"<setup> + aug all + TTA"`` (Mahlke leave-one-survey-
+out on ``all pixels (edge-filled)``, MILES -> SDSS templates on ``5 Å FWHM,
+median 1``; pieces in ``transfer_tasks.MAHLKE_PIECES`` / ``MILES_PIECES``) wrap
+the same model in
+:class:`~spectra_sklearn.preprocessing.AugmentedTrainingClassifier` (2 copies of
+the training spectra by one
+:class:`~spectra_sklearn.preprocessing.InstrumentAugmenter` piece; TTA: 4 mild
+test-time copies averaged), with masked pixels filled as the data sets fill
+theirs. ``--setups`` takes names separated by ``;``. Conformal rows are not
+computed for them.
+
 Leave-one-survey-out tasks report the mean over held-out surveys (as the
 baseline did) and, in the CSV, each survey. ``--calibration`` adds the
 neural rows: :class:`~spectra_sklearn.nn.SpectrumCNNClassifier` on the SpeX
@@ -150,6 +162,29 @@ def _conformal(model, X, y, objects, fit_rows, test_sets, seed=0):
     return out
 
 
+AUGMENT_SEED = 0  # --augment-seed
+
+
+def _augmented_model(problem, model):
+    """The model inside AugmentedTrainingClassifier, and X as spectra on the problem's grid."""
+    from sklearn.pipeline import Pipeline
+
+    from spectra_sklearn import SpectrumBatch
+    from spectra_sklearn.preprocessing import (
+        AugmentedTrainingClassifier,
+        FluxPixels,
+        MaskedPixelInterpolator,
+    )
+
+    X = SpectrumBatch.from_arrays(problem.wavelength, problem.X,
+                                  wavelength_unit=problem.wavelength_unit,
+                                  meta=[dict(problem.meta) for _ in range(len(problem.X))])
+    # masked gaps and lost coverage are filled as the data sets fill theirs
+    inner = Pipeline([("fill", MaskedPixelInterpolator()), ("pixels", FluxPixels()),
+                      ("model", model)])
+    return AugmentedTrainingClassifier(inner, random_state=AUGMENT_SEED, **problem.augment), X
+
+
 _IN_SURVEY_CACHE = {}
 
 
@@ -162,6 +197,8 @@ def evaluate(problem, model_name, n_splits, conformal=True):
            "ceiling": problem.ceiling, "ceiling_n": problem.ceiling_n}
     regression = problem.kind == "regression"
     model = make_regressor() if regression else make_model(model_name)
+    if problem.augment is not None and not regression:
+        model, X = _augmented_model(problem, model)
     cv_rows = train if problem.in_survey_rows is None else problem.in_survey_rows
     key = (problem.task, problem.setup, model_name, len(cv_rows))
     if key not in _IN_SURVEY_CACHE:
@@ -189,7 +226,7 @@ def evaluate(problem, model_name, n_splits, conformal=True):
             f"{int((wrong & dis).sum())}/{int(wrong.sum())} errors; "
             f"{int(dis.sum())} test rows disagree")
         row["transfer_on_agreeing"] = accuracy_score(y[test][~dis], pred[~dis])
-    if conformal and model_name != "ensemble":
+    if conformal and model_name != "ensemble" and problem.augment is None:
         # mean over CONFORMAL_REPEATS random 60/20/20 splits by object: one split of
         # ~200 spectra moves the coverage by +-0.03
         runs = []
@@ -299,16 +336,22 @@ def main(argv=None):
     parser.add_argument("--models", default="svc",
                         help="comma-separated: svc, svc-balanced, logreg, ensemble")
     parser.add_argument("--setups", default=None,
-                        help="comma-separated setup names to keep (default all)")
+                        help="semicolon-separated setup names to keep (default all; names "
+                             "hold commas), e.g. 'all pixels (edge-filled);all pixels "
+                             "(edge-filled) + aug slope'")
     parser.add_argument("--no-conformal", action="store_true")
     parser.add_argument("--calibration", action="store_true",
                         help="also the CNN calibration rows (SpeX letter, SMASSII)")
     parser.add_argument("--labels", action="store_true",
                         help="also the trustworthy-label study (SpeX, SMASSII)")
     parser.add_argument("--cnn-epochs", type=int, default=30)
+    parser.add_argument("--augment-seed", type=int, default=0,
+                        help="random_state of the augmented setups' copies")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--output", default="transfer_results.csv")
     args = parser.parse_args(argv)
+    global AUGMENT_SEED
+    AUGMENT_SEED = args.augment_seed
     home = data_home(args.data_home)
     n_splits = 3 if args.quick else 5
     rng = np.random.default_rng(0)
@@ -321,7 +364,8 @@ def main(argv=None):
         t0 = time.perf_counter()
         problems = TASKS[task](home, args.quick)
         if args.setups:
-            problems = [p for p in problems if p.setup in args.setups.split(",")]
+            keep = [name.strip() for name in args.setups.split(";")]
+            problems = [p for p in problems if p.setup in keep]
         for problem in problems:
             if args.quick:
                 problem = _subsample(problem, rng)

@@ -11,7 +11,7 @@ out tasks, one per held-out survey (``part``).
 
 import csv
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from sklearn.pipeline import make_pipeline
@@ -30,6 +30,7 @@ from spectra_sklearn.preprocessing import (
     AirToVacuum,
     ContinuumNormalizer,
     FluxScaler,
+    InstrumentAugmenter,
     MaskedPixelInterpolator,
     ResolutionDegrader,
     SpectralResampler,
@@ -61,6 +62,70 @@ class Problem:
     kind: str = "classification"  # or "regression" (subclass numbers, MAE)
     in_survey_rows: np.ndarray = None  # rows of the in-survey CV (default: the training rows)
     disagree: np.ndarray = field(default=None, repr=False)  # rows whose catalogues disagree
+    # the grid of X (so that an augmenter sees spectra) and the metadata of every row
+    wavelength: np.ndarray = field(default=None, repr=False)
+    wavelength_unit: str = None
+    meta: dict = None
+    # AugmentedTrainingClassifier parameters (augmenter, n_copies, n_tta) wrapping the model
+    augment: dict = None
+
+
+def _augmented(problem, pieces):
+    """One copy of ``problem`` per augmentation piece, named ``"<setup> + <piece>"``."""
+    return [replace(problem, setup=f"{problem.setup} + {name}", augment=spec)
+            for name, spec in pieces.items()]
+
+
+def _pieces(all_params, mild_params, **single):
+    """The pieces measured one at a time, all of them together, and test-time augmentation.
+
+    ``single`` maps a piece name to its InstrumentAugmenter parameters (2 training
+    copies each); ``all_params`` combines them; ``mild_params`` is the test-time
+    augmenter (4 copies averaged, the model trained without augmentation).
+    """
+    pieces = {f"aug {name}": {"augmenter": InstrumentAugmenter(**params), "n_copies": 2}
+              for name, params in single.items()}
+    pieces["aug all"] = {"augmenter": InstrumentAugmenter(**all_params), "n_copies": 2}
+    if "gaps" in single and "shift" in single:  # the two that moved Mahlke's 17 classes
+        pieces["aug gaps + shift"] = {
+            "augmenter": InstrumentAugmenter(**single["gaps"], **single["shift"]),
+            "n_copies": 2}
+    pieces["TTA"] = {"augmenter": InstrumentAugmenter(**mild_params), "n_copies": 0,
+                     "n_tta": 4}
+    pieces["aug all + TTA"] = {"augmenter": InstrumentAugmenter(**all_params), "n_copies": 2,
+                               "n_tta": 4, "tta_augmenter": InstrumentAugmenter(**mild_params)}
+    return pieces
+
+
+#: Mahlke et al. (2022) reflectances, 0.45-2.45 um in 53 pixels of 0.025-0.05 um,
+#: normalised at 0.55 um, no uncertainties: slopes as from phase reddening or another
+#: solar analogue, coverage lost at either end (visible-only or near-IR-only surveys),
+#: gaps, sub-pixel calibration shifts, noise at S/N 20-100.
+MAHLKE_PIECES = _pieces(
+    all_params=dict(slope=0.2, reference_wavelength=0.55, wavelength_unit="um",
+                    edge_loss=0.6, n_gaps=1, gap_width=0.15, shift=0.3, snr=(20.0, 100.0)),
+    mild_params=dict(slope=0.05, reference_wavelength=0.55, wavelength_unit="um",
+                     shift=0.2, snr=(50.0, 200.0)),
+    slope=dict(slope=0.2, reference_wavelength=0.55, wavelength_unit="um"),
+    coverage=dict(edge_loss=0.6),
+    gaps=dict(n_gaps=2, gap_width=0.15),
+    shift=dict(shift=0.5, stretch=0.01),
+    noise=dict(snr=(20.0, 100.0)),
+)
+
+#: MILES at 5 A FWHM on the 3700-7200 A log grid (1 px = 195 km/s), no uncertainties:
+#: resolving power 500-1100 (FWHM 5-11 A at 5500 A), flux-calibration slopes, shifts
+#: of half a pixel, noise at S/N 30-100, masked runs up to 5 % of the pixels.
+MILES_PIECES = _pieces(
+    all_params=dict(resolution=(500.0, 1100.0), input_fwhm=5.0, wavelength_unit="Angstrom",
+                    slope=0.3, shift=0.5, snr=(30.0, 100.0), n_gaps=2, gap_width=0.05),
+    mild_params=dict(shift=0.25, snr=(100.0, 300.0)),
+    resolution=dict(resolution=(500.0, 1100.0), input_fwhm=5.0, wavelength_unit="Angstrom"),
+    slope=dict(slope=0.3),
+    shift=dict(shift=0.5, stretch=0.001),
+    noise=dict(snr=(30.0, 100.0)),
+    gaps=dict(n_gaps=2, gap_width=0.05),
+)
 
 
 def _arr(pipeline, batch):
@@ -178,7 +243,10 @@ def mahlke_loso(data_home, quick=False, main_groups=False):
                 [t for t in names if t != s], [s], part=s,
                 baseline="0.818" if main_groups else "-",
                 target=">= 0.93" if main_groups else ">= 0.88",
-                in_survey_rows=np.arange(len(y))))
+                in_survey_rows=np.arange(len(y)),
+                wavelength=np.asarray(mahlke.data.wavelength, dtype=float),
+                wavelength_unit="um", meta={}))
+        problems += _augmented(problems[-2], MAHLKE_PIECES)  # on "all pixels (edge-filled)"
     return problems
 
 
@@ -293,7 +361,11 @@ def miles_sdss(data_home, quick=False, reverse=False, subclass=False):
             baseline=("-" if not forward else ("2.04 (SVR), CNN 1.93" if subclass
                                                else "0.825, CNN 0.783")),
             target=("-" if not forward else ("<= 1.5" if subclass else ">= 0.90")),
-            kind="regression" if subclass else "classification"))
+            kind="regression" if subclass else "classification",
+            wavelength=np.asarray(grid().fit_transform(miles.data[:1]).wavelength),
+            wavelength_unit="Angstrom", meta={"fwhm": 5.0}))
+    if forward and not subclass:
+        problems += _augmented(problems[0], MILES_PIECES)  # on "5 Å FWHM, median 1"
     return problems
 
 
