@@ -32,7 +32,7 @@ import numpy as np
 
 __all__ = ["IMAGE_TASKS", "load_galaxy_zoo1", "run_image_task"]
 
-IMAGE_TASKS = ("galaxy-zoo1",)
+IMAGE_TASKS = ("galaxy-zoo1", "galaxy-zoo1-3class")
 
 # CLASS column of smallCSV_class.csv (labels/README.txt)
 CLASS_NAMES = ("elliptical", "CW spiral", "ACW spiral", "edge-on", "don't know", "merger")
@@ -125,10 +125,21 @@ def _fit_fold(pixels, y, train, test, *, seed, fold, max_epochs, params):
 
 
 def image_scores(y, y_pred):
-    """{metric: value} of one set of predictions (6 classes and merged to 3)."""
+    """{metric: value} of one set of predictions (6 classes and merged to 3).
+
+    Predictions of a model trained on the 3 merged classes (``galaxy-zoo1-3class``)
+    get the 3-class scores only.
+    """
     from sklearn.metrics import accuracy_score, f1_score
 
     y, y_pred = np.asarray(y, dtype=str), np.asarray(y_pred, dtype=str)
+    if set(y) <= set(THREE_CLASS.values()):
+        labels = sorted(set(THREE_CLASS.values()))
+        scores = {"accuracy (3)": accuracy_score(y, y_pred),
+                  "macro-F1 (3)": f1_score(y, y_pred, average="macro", zero_division=0)}
+        per_class = f1_score(y, y_pred, average=None, labels=labels, zero_division=0)
+        scores.update({f"F1 {name}": value for name, value in zip(labels, per_class)})
+        return scores
     y3 = np.array([THREE_CLASS[c] for c in y])
     p3 = np.array([THREE_CLASS[c] for c in y_pred])
     scores = {
@@ -155,6 +166,9 @@ def run_image_task(task, home, *, seeds, max_epochs, n_splits, cv_seed, params=N
         raise ValueError(f"unknown image task {task!r}; choose from {IMAGE_TASKS}")
     start = time.perf_counter()
     pixels, y, _ = load_galaxy_zoo1(home, crop=crop, size=size)
+    if task == "galaxy-zoo1-3class":  # trained on the merged classes; mirrors keep labels
+        y = np.array([THREE_CLASS[c] for c in y], dtype=object)
+        params = {"flip_swap_classes": None, **(params or {})}
     classes, counts = np.unique(y, return_counts=True)
     print(f"{task}: {len(y)} images {pixels.shape[1:]}; " + ", ".join(
         f"{c} {n}" for c, n in zip(classes, counts)), flush=True)
