@@ -24,7 +24,7 @@ import functools
 import numpy as np
 from astropy import units as u
 
-__all__ = ["convert_inputs", "is_flux_like"]
+__all__ = ["as_unit", "convert_inputs", "is_flux_like"]
 
 # What a spectrum's flux can be, once a solid angle, a pixel and a spectral
 # interval (per Angstrom / per Hz) are multiplied back in: an energy or photon
@@ -89,10 +89,27 @@ def is_spectral_not_length(wavelength, wavelength_unit):
     return not _is_wavelength_axis(unit)
 
 
-def _unit(unit, name, owner):
-    from ._spectrum import _as_unit
+def as_unit(unit, name, owner="a Spectrum"):
+    """Return ``unit`` as an astropy unit (``None`` stays ``None``).
 
-    return _as_unit(unit, name, owner)
+    Raises
+    ------
+    ValueError
+        Naming ``name`` of ``owner`` when astropy cannot parse ``unit``.
+    """
+    if unit is None or isinstance(unit, u.UnitBase):
+        return unit
+    try:
+        return u.Unit(unit)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(
+            f"The {name!r} parameter of {owner} must be an astropy unit or a string "
+            f"astropy understands (e.g. 'um', 'Angstrom', 'pix'); got {unit!r} ({exc})."
+        ) from None
+
+
+def _unit(unit, name, owner):
+    return as_unit(unit, name, owner)
 
 
 def check_flux_unit(unit, owner="a Spectrum"):
@@ -222,6 +239,14 @@ def convert_inputs(wavelength, flux, ivar, wavelength_unit, flux_unit, owner, *,
         For units that contradict the declared ones, or that are no
         wavelength / no flux.
     """
+    if (not per_row and isinstance(wavelength_unit, u.UnitBase)
+            and (flux_unit is None or isinstance(flux_unit, u.UnitBase))
+            and not isinstance(wavelength, u.Quantity) and not isinstance(flux, u.Quantity)
+            and not isinstance(ivar, u.Quantity) and _is_wavelength_axis(wavelength_unit)):
+        # what the readers pass: plain arrays in a unit of length: nothing to convert
+        check_flux_unit(flux_unit, owner)
+        return (np.array(wavelength, dtype=np.float64, copy=True), flux, ivar,
+                wavelength_unit, flux_unit)
     wavelength, wunit = convert_wavelength(wavelength, wavelength_unit, owner)
     source = flux.unit if isinstance(flux, u.Quantity) else None
     flux, funit, factor = convert_flux(flux, flux_unit, wavelength, wunit, owner,

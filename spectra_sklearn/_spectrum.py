@@ -10,25 +10,6 @@ from ._quantity import convert_inputs
 __all__ = ["Spectrum"]
 
 
-def _as_unit(unit, name, owner="a Spectrum"):
-    """Return ``unit`` as an astropy unit (``None`` stays ``None``).
-
-    Raises
-    ------
-    ValueError
-        Naming ``name`` of ``owner`` when astropy cannot parse ``unit``.
-    """
-    if unit is None or isinstance(unit, u.UnitBase):
-        return unit
-    try:
-        return u.Unit(unit)
-    except (ValueError, TypeError) as exc:
-        raise ValueError(
-            f"The {name!r} parameter of {owner} must be an astropy unit or a string "
-            f"astropy understands (e.g. 'um', 'Angstrom', 'pix'); got {unit!r} ({exc})."
-        ) from None
-
-
 @dataclass(frozen=True, eq=False)
 class Spectrum:
     """One spectrum on its own wavelength grid.

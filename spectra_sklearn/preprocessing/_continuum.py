@@ -8,7 +8,7 @@ from astropy import units as u
 from sklearn.base import OneToOneFeatureMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from .._spectrum import _as_unit
+from .._quantity import as_unit
 from ._base import BaseSpectrumTransformer
 from ._continuum_envelope import convex_hull_continuum, running_percentile_continuum
 from ._continuum_fit import (
@@ -359,7 +359,7 @@ class ContinuumNormalizer(OneToOneFeatureMixin, BaseSpectrumTransformer):
     def _wavelength_parameters(self):
         """Wavelength-valued parameters as ``{name: (value, unit)}`` (unit may be None)."""
         name = type(self).__name__
-        unit = _as_unit(self.wavelength_unit, "wavelength_unit", name)
+        unit = as_unit(self.wavelength_unit, "wavelength_unit", name)
         params = {}
         if self.exclude is not None:
             params["exclude"] = as_regions(self.exclude, unit, "exclude", name)

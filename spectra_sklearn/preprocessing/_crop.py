@@ -6,7 +6,7 @@ import numpy as np
 from astropy import units as u
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
-from .._spectrum import _as_unit
+from .._quantity import as_unit
 from ._base import BaseSpectrumTransformer, spectrum_label
 from ._inputs import convert_wavelength, wavelength_limits
 
@@ -72,7 +72,7 @@ class WavelengthCropper(BaseSpectrumTransformer):
 
     def _check_params(self):
         name = type(self).__name__
-        _as_unit(self.wavelength_unit, "wavelength_unit", name)
+        as_unit(self.wavelength_unit, "wavelength_unit", name)
         lo, hi = self.wavelength_min, self.wavelength_max
         if isinstance(lo, u.Quantity) or isinstance(hi, u.Quantity):
             return  # checked once converted to the spectra's unit
@@ -89,7 +89,7 @@ class WavelengthCropper(BaseSpectrumTransformer):
 
     def _keep(self, wavelength, unit, meta, row):
         name = type(self).__name__
-        target = _as_unit(self.wavelength_unit, "wavelength_unit", name)
+        target = as_unit(self.wavelength_unit, "wavelength_unit", name)
         w = wavelength if target is None else convert_wavelength(
             wavelength, unit, target, "wavelength_unit", name
         )

@@ -9,7 +9,7 @@ from sklearn.base import OneToOneFeatureMixin
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 
-from .._spectrum import _as_unit
+from .._quantity import as_unit
 from ._base import BaseSpectrumTransformer, spectrum_label
 from ._line_spread import FWHM_PER_SIGMA, gaussian_matrix
 from ._resolution import ResolutionDegrader, masked_convolution
@@ -272,7 +272,7 @@ class InstrumentAugmenter(OneToOneFeatureMixin, BaseSpectrumTransformer):
 
     def _check_params(self):
         name = type(self).__name__
-        _as_unit(self.wavelength_unit, "wavelength_unit", name)
+        as_unit(self.wavelength_unit, "wavelength_unit", name)
         _pair(self.resolution, "resolution", name, 0.0)
         _pair(self.snr, "snr", name, 0.0)
         if self.input_resolution is not None and self.input_fwhm is not None:

@@ -14,7 +14,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._batch import SpectrumBatch
-from .._spectrum import _as_unit
+from .._quantity import as_unit
 from ._inputs import (
     convert_wavelength,
     float_dtype,
@@ -280,7 +280,7 @@ class SpectralResampler(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
                 f"{name} takes wavelength_grid (pixel centres) or wavelength_edges (bin "
                 "edges), not both."
             )
-        unit = _as_unit(self.wavelength_unit, "wavelength_unit", name)
+        unit = as_unit(self.wavelength_unit, "wavelength_unit", name)
         explicit, param = self.wavelength_grid, "wavelength_grid"
         if explicit is None and self.wavelength_edges is not None:
             explicit, param = self.wavelength_edges, "wavelength_edges"

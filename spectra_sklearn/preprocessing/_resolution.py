@@ -7,7 +7,7 @@ from astropy import units as u
 from sklearn.base import OneToOneFeatureMixin
 from sklearn.utils._param_validation import Interval
 
-from .._spectrum import _as_unit
+from .._quantity import as_unit
 from ._base import BaseSpectrumTransformer, spectrum_label
 from ._inputs import convert_wavelength
 from ._line_spread import FWHM_PER_SIGMA, gaussian_matrix
@@ -197,7 +197,7 @@ class ResolutionDegrader(OneToOneFeatureMixin, BaseSpectrumTransformer):
 
     def _check_params(self):
         name = type(self).__name__
-        _as_unit(self.wavelength_unit, "wavelength_unit", name)
+        as_unit(self.wavelength_unit, "wavelength_unit", name)
         if self.target_resolution is not None and self.target_fwhm is not None:
             raise ValueError(
                 f"{name} takes at most one of 'target_resolution' (R = lambda / FWHM) "
@@ -213,7 +213,7 @@ class ResolutionDegrader(OneToOneFeatureMixin, BaseSpectrumTransformer):
 
     def _fwhm_scale(self, unit):
         """Factor turning FWHM parameters into ``unit``."""
-        target = _as_unit(self.wavelength_unit, "wavelength_unit", type(self).__name__)
+        target = as_unit(self.wavelength_unit, "wavelength_unit", type(self).__name__)
         if target is None:
             return 1.0
         return convert_wavelength(1.0, target, unit, "wavelength_unit", type(self).__name__)
