@@ -111,3 +111,23 @@ def test_default_pipeline_runs_on_the_spex_library(shared_data):
     clf = SpectrumCNNClassifier(max_epochs=2, random_state=0).fit(Xt[rows], y[rows])
     proba = clf.predict_proba(Xt[masked])
     assert np.isfinite(proba).all() and proba.shape == (masked.size, len(clf.classes_))
+
+
+def test_a_skipped_file_reaches_a_plain_estimator_as_an_error_naming_it(tmp_path):
+    # on_error="skip" keeps the row as a fully masked placeholder; the estimator after it
+    # must say which file that was, not scikit-learn's bare "Input X contains NaN"
+    from spectra_sklearn.datasets import load_spex_sample
+    from spectra_sklearn.io import SpectrumReader
+
+    sample = load_spex_sample()
+    files = [str(f) for f in sample.filenames[:20]]
+    bad = tmp_path / "damaged.fits"
+    bad.write_bytes(b"not a FITS file at all " * 10)
+    files[3] = str(bad)
+    pipeline = make_pipeline(
+        SpectrumReader(on_error="skip"),
+        SpectralResampler(wavelength_min=0.9, wavelength_max=2.3, n_pixels=100),
+        LogisticRegression())
+    with pytest.raises(ValueError, match=r"spectrum 3 \('.*damaged\.fits'\).*"
+                       r"LogisticRegression does not accept NaN"):
+        pipeline.fit(files, sample.target_class[:20])
