@@ -17,7 +17,6 @@ from spectra_sklearn.preprocessing import (
 from spectra_sklearn.utils.estimator_checks import check_flux_conserved, domain_checks
 
 
-
 def _seeded(est):
     """A random step (InstrumentAugmenter) with ``random_state=None`` draws anew at every
     call, so checks that compare two calls (a ragged and a common-grid batch) cannot
