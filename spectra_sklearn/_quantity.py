@@ -239,14 +239,6 @@ def convert_inputs(wavelength, flux, ivar, wavelength_unit, flux_unit, owner, *,
         For units that contradict the declared ones, or that are no
         wavelength / no flux.
     """
-    if (not per_row and isinstance(wavelength_unit, u.UnitBase)
-            and (flux_unit is None or isinstance(flux_unit, u.UnitBase))
-            and not isinstance(wavelength, u.Quantity) and not isinstance(flux, u.Quantity)
-            and not isinstance(ivar, u.Quantity) and _is_wavelength_axis(wavelength_unit)):
-        # what the readers pass: plain arrays in a unit of length: nothing to convert
-        check_flux_unit(flux_unit, owner)
-        return (np.array(wavelength, dtype=np.float64, copy=True), flux, ivar,
-                wavelength_unit, flux_unit)
     wavelength, wunit = convert_wavelength(wavelength, wavelength_unit, owner)
     source = flux.unit if isinstance(flux, u.Quantity) else None
     flux, funit, factor = convert_flux(flux, flux_unit, wavelength, wunit, owner,
