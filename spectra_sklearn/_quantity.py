@@ -108,13 +108,9 @@ def as_unit(unit, name, owner="a Spectrum"):
         ) from None
 
 
-def _unit(unit, name, owner):
-    return as_unit(unit, name, owner)
-
-
 def check_flux_unit(unit, owner="a Spectrum"):
     """Return ``unit`` (parsed) if flux-like or None; raise ValueError otherwise."""
-    unit = _unit(unit, "flux_unit", owner)
+    unit = as_unit(unit, "flux_unit", owner)
     if unit is not None and not is_flux_like(unit):
         raise ValueError(
             f"The flux_unit of {owner} must be a flux-like unit (a flux density such as "
@@ -126,7 +122,7 @@ def check_flux_unit(unit, owner="a Spectrum"):
 
 def convert_wavelength(wavelength, wavelength_unit, owner):
     """Return ``(values, unit)`` of a wavelength grid given plainly or as a Quantity."""
-    declared = _unit(wavelength_unit, "wavelength_unit", owner)
+    declared = as_unit(wavelength_unit, "wavelength_unit", owner)
     if isinstance(wavelength, u.Quantity):
         source = wavelength.unit
         values = np.array(wavelength.value, dtype=np.float64, copy=True)
