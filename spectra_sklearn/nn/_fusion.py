@@ -251,13 +251,12 @@ class _FusionNetMixin:
     def _outputs(self, X, method=None):
         """Module outputs for ``X`` in evaluation mode, chunked, as float64.
 
-        ``method=None``: the tuple (fused, spectrum, tabular) of outputs;
+        ``method=None``: the list [fused, spectrum, tabular] of outputs;
         ``'attention_weights'``: one array.
         """
         check_is_fitted(self)
         flux, tabular = self._validate_fusion(X, reset=False)
-        outs = self._forward(as_float32(flux), as_float32(tabular), method=method)
-        return outs[0] if method is not None and isinstance(outs, list) else outs
+        return self._forward(as_float32(flux), as_float32(tabular), method=method)
 
     def _branch_output(self, X, branch):
         if branch not in BRANCHES:
