@@ -1,5 +1,6 @@
 """One spectrum: wavelength grid, flux, inverse variance, mask and metadata."""
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -100,7 +101,8 @@ class Spectrum:
                 f"wavelength has {n} pixels but flux has {flux.shape[0]}; they must match."
             )
         if ivar_in is None:
-            ivar = np.full(n, np.nan)
+            ivar = np.empty(n)  # np.full costs 3x this on a reader's 4,000 pixels
+            ivar.fill(np.nan)
         else:
             ivar = np.array(ivar_in, dtype=np.float64, copy=True)
             if ivar.shape != (n,):
@@ -122,22 +124,26 @@ class Spectrum:
                 )
         mask |= ~np.isfinite(flux)
         # Method calls and no np.diff: readers build a Spectrum per file, and
-        # np.all(np.diff(...)) costs ~3x these on a 4,000-pixel grid.
-        if not np.isfinite(wavelength).all():
-            raise ValueError(
-                f"wavelength must be finite; got {int(np.sum(~np.isfinite(wavelength)))} "
-                "non-finite values. Drop those pixels before building a Spectrum."
-            )
-        if n > 1 and not (wavelength[1:] > wavelength[:-1]).all():
-            if (wavelength[1:] < wavelength[:-1]).all():
+        # np.all(np.diff(...)) costs ~3x these on a 4,000-pixel grid. A grid
+        # that increases strictly between finite ends is finite (a NaN breaks
+        # every comparison), so the full finiteness pass runs only otherwise.
+        increasing = n < 2 or bool((wavelength[1:] > wavelength[:-1]).all())
+        if not (increasing and (n == 0 or (math.isfinite(wavelength[0])
+                                           and math.isfinite(wavelength[-1])))):
+            if not np.isfinite(wavelength).all():
+                raise ValueError(
+                    f"wavelength must be finite; got {int(np.sum(~np.isfinite(wavelength)))} "
+                    "non-finite values. Drop those pixels before building a Spectrum."
+                )
+            if not increasing:
+                if not (wavelength[1:] < wavelength[:-1]).all():
+                    raise ValueError(
+                        "wavelength must be strictly increasing (or strictly decreasing); "
+                        f"found {int(np.sum(np.diff(wavelength) <= 0))} steps that are not. "
+                        "Sort the pixels or drop duplicates before building a Spectrum."
+                    )
                 wavelength, flux, ivar, mask = (
                     a[::-1].copy() for a in (wavelength, flux, ivar, mask)
-                )
-            else:
-                raise ValueError(
-                    "wavelength must be strictly increasing (or strictly decreasing); "
-                    f"found {int(np.sum(np.diff(wavelength) <= 0))} steps that are not. "
-                    "Sort the pixels or drop duplicates before building a Spectrum."
                 )
         set_ = object.__setattr__
         set_(self, "wavelength", wavelength)

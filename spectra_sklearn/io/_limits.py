@@ -13,9 +13,10 @@ is, where the FITS layer checks every header's claims against the file's
 size before reading (:func:`~spectra_sklearn.io._fits.check_data_claims`).
 """
 
+import os
 import zlib
 
-from ._errors import SpectrumReadError, open_spectrum_file
+from ._errors import SpectrumReadError, open_regular_file
 
 __all__ = [
     "MAX_COMPRESSION_RATIO",
@@ -131,12 +132,21 @@ def read_file_bytes(path, format=None):
         If the file is missing, not a regular file, unreadable, a corrupt or
         truncated gzip stream, or a gzip stream beyond the bound.
     """
-    with open_spectrum_file(path, format=format) as stream:
-        try:
-            raw = stream.read()
-        except OSError as exc:
-            raise SpectrumReadError(path, f"cannot read the file ({exc})",
-                                    format=format) from None
+    fd, size = open_regular_file(path, format)
+    try:
+        # one read of the whole file (half the cost of a file object's read on a
+        # small spectrum); a short read (over 2 GiB) or a file that grew since
+        # fstat reads on to the end
+        raw = os.read(fd, size + 1)
+        if len(raw) != size:
+            parts = [raw]
+            while part := os.read(fd, 1 << 24):
+                parts.append(part)
+            raw = b"".join(parts)
+    except OSError as exc:
+        raise SpectrumReadError(path, f"cannot read the file ({exc})", format=format) from None
+    finally:
+        os.close(fd)
     if raw[:2] == GZIP_MAGIC:
         raw = gunzip(raw, path, format)
     return raw
