@@ -77,6 +77,24 @@ def test_spectrum_rejects_bad_input_with_a_clear_message(kwargs, match):
         Spectrum(**kwargs)
 
 
+@given(st.lists(st.sampled_from([0.5, 1.0, 2.0, 3.0, np.nan, np.inf, -np.inf]),
+                min_size=1, max_size=6))
+def test_spectrum_accepts_exactly_the_finite_strictly_monotonic_grids(wavelength):
+    # the construction checks monotonicity first and the finiteness of the ends only;
+    # what it accepts must still be exactly the finite, strictly monotonic grids
+    w = np.array(wavelength)
+    with np.errstate(invalid="ignore"):  # inf - inf
+        diffs = np.diff(w)
+    valid = np.isfinite(w).all() and ((diffs > 0).all() or (diffs < 0).all())
+    if valid:
+        s = Spectrum(w, np.ones(w.size))
+        assert (np.diff(s.wavelength) > 0).all() and set(s.wavelength) == set(w)
+    else:
+        match = "finite" if not np.isfinite(w).all() else "strictly increasing"
+        with pytest.raises(ValueError, match=match):
+            Spectrum(w, np.ones(w.size))
+
+
 def test_spectrum_is_immutable_and_copies_its_input():
     flux = np.array([1.0, 2.0])
     s = Spectrum([1, 2], flux)
