@@ -1,13 +1,12 @@
-"""File lists for ``fit`` and ``predict``, and the predictions table ``predict`` writes."""
+"""File lists for ``fit`` and ``predict`` (the predictions are written by
+:func:`spectra_sklearn.predict_files`)."""
 
 import csv
 from pathlib import Path
 
 import numpy as np
 
-from ..utils import atomic_write
-
-__all__ = ["read_training_table", "read_path_list", "write_predictions"]
+__all__ = ["read_training_table", "read_path_list"]
 
 
 def read_training_table(path):
@@ -63,24 +62,3 @@ def read_path_list(path):
     with open(path, encoding="utf-8") as f:
         lines = [line.strip() for line in f]
     return [str(path.parent / line) for line in lines if line and not line.startswith("#")]
-
-
-def write_predictions(path, names, y_pred, proba=None, classes=None, *, overwrite=False):
-    """Write one row per spectrum: its name, the predicted class and, when the
-    model gives them, the probability of that class and of every class.
-
-    Written atomically (temporary file, then rename); an existing file is
-    kept unless ``overwrite``.
-    """
-    header = ["name", "predicted"]
-    if proba is not None:
-        header += ["probability"] + [f"probability_{c}" for c in classes]
-    with atomic_write(path, "w", overwrite=overwrite, newline="", encoding="utf-8") as f:
-        writer = csv.writer(f)
-        writer.writerow(header)
-        for i, (name, pred) in enumerate(zip(names, y_pred)):
-            row = [name, pred]
-            if proba is not None:
-                row += [f"{proba[i].max():.6f}"] + [f"{p:.6f}" for p in proba[i]]
-            writer.writerow(row)
-    return path
