@@ -272,3 +272,61 @@ def test_project_results_page_has_the_results_markers():
     _, results_table = _load_results_table()
     text = (EXAMPLES.parent / "docs" / "results.md").read_text(encoding="utf-8")
     assert text.count(results_table.START) == 1 and text.count(results_table.END) == 1
+
+
+TRANSFER_README = README_TEXT + ("\n<!-- transfer-table:start -->\nold transfer\n"
+                                 "<!-- transfer-table:end -->\n")
+
+
+def _transfer_csv(path, rows, *, quick=None):
+    import csv
+
+    _, results_table = _load_results_table()
+    columns = list(results_table.TRANSFER_COLUMNS) + ([] if quick is None else ["quick"])
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=columns)
+        writer.writeheader()
+        for task, setup, part, transfer in rows:
+            row = dict(task=task, setup=setup, model="svc", part=part, n_test="10",
+                       transfer=transfer, macro_f1="0.5", in_survey="0.9", ceiling="0.936",
+                       ceiling_n="296", baseline="0.761", target=">= 0.85")
+            if quick is not None:
+                row["quick"] = str(quick)
+            writer.writerow(row)
+    return path
+
+
+def test_transfer_table_merges_summary_rows_of_several_runs(tmp_path):
+    _, results_table = _load_results_table()
+    readme = tmp_path / "README.md"
+    readme.write_text(TRANSFER_README, encoding="utf-8")
+    first = _transfer_csv(tmp_path / "a.csv", [
+        ("A -> B", "points", "", "0.8000"),
+        ("LOSO", "all", "mean over 3", "0.7000"),
+        ("LOSO", "all", "survey 1", "0.6000")])  # a per-part row: not in the table
+    second = _transfer_csv(tmp_path / "b.csv", [("A -> B", "points", "", "0.8500")],
+                           quick=False)
+    results_table.main(["--transfer", str(first), str(second), "--readme", str(readme)])
+    text = readme.read_text(encoding="utf-8")
+    assert "old transfer" not in text and "old table" in text  # only the transfer part
+    rows = [line for line in text.splitlines() if line.startswith("| A -> B")
+            or line.startswith("| LOSO")]
+    assert len(rows) == 2
+    assert "| 0.8500 |" in rows[0]  # the later file's row replaces the earlier one
+    assert "0.936 (296)" in rows[0] and "| 0.7000 |" in rows[1]
+
+
+def test_transfer_table_refuses_quick_runs_and_keeps_the_page(tmp_path):
+    _, results_table = _load_results_table()
+    readme = tmp_path / "README.md"
+    readme.write_text(TRANSFER_README, encoding="utf-8")
+    quick = _transfer_csv(tmp_path / "q.csv", [("A -> B", "points", "", "0.9")], quick=True)
+    with pytest.raises(SystemExit, match="--quick run"):
+        results_table.main(["--transfer", str(quick), "--readme", str(readme)])
+    assert readme.read_text(encoding="utf-8") == TRANSFER_README
+
+
+def test_project_results_page_has_the_transfer_markers():
+    _, results_table = _load_results_table()
+    text = (EXAMPLES.parent / "docs" / "results.md").read_text(encoding="utf-8")
+    assert all(text.count(m) == 1 for m in results_table.TRANSFER_MARKERS)
