@@ -42,7 +42,14 @@ theirs. ``--setups`` takes names separated by ``;``. Conformal rows are not
 computed for them.
 
 Leave-one-survey-out tasks report the mean over held-out surveys (as the
-baseline did) and, in the CSV, each survey. ``--calibration`` adds the
+baseline did) and, in the CSV, each survey; their ceiling is, per held-out
+survey, the agreement of its labels with the training surveys' labels of the
+same objects (mean over the surveys; n summed). The Mahlke tasks add the
+albedo setups (``+ log10 pV``, ``log10 pV only``: the table's pV with a
+missing indicator; a median ``SimpleImputer`` fitted on the training rows
+precedes the model wherever ``X`` has NaN) and the accuracy on the held-out
+spectra with a pV (column *on subset*). ``--models hgb``: scikit-learn's
+``HistGradientBoostingClassifier``. ``--calibration`` adds the
 neural rows: :class:`~spectra_sklearn.nn.SpectrumCNNClassifier` on the SpeX
 letter and SMASSII main groups, ECE before and after temperature scaling,
 and MAPIE coverage. ``--labels`` adds the trustworthy-label study.
@@ -102,6 +109,10 @@ def make_model(name):
             ("logreg", make_model("logreg")),
             ("knn", make_pipeline(StandardScaler(), KNeighborsClassifier(7, weights="distance"))),
         ], voting="soft")
+    if name == "hgb":  # trees: no scaling; NaN would pass, the imputer fills it anyway
+        from sklearn.ensemble import HistGradientBoostingClassifier
+
+        return HistGradientBoostingClassifier(random_state=0)
     raise ValueError(f"unknown --model {name!r}")
 
 
@@ -195,8 +206,13 @@ def evaluate(problem, model_name, n_splits, conformal=True):
            "model": model_name, "n_train": len(train), "n_test": len(test),
            "baseline": problem.baseline, "target": problem.target,
            "ceiling": problem.ceiling, "ceiling_n": problem.ceiling_n}
+    row.update(problem.extra or {})
     regression = problem.kind == "regression"
     model = make_regressor() if regression else make_model(model_name)
+    if np.isnan(X).any():  # catalogue columns (Mahlke's pV): median of the training rows
+        from sklearn.impute import SimpleImputer
+
+        model = make_pipeline(SimpleImputer(strategy="median"), model)
     if problem.augment is not None and not regression:
         model, X = _augmented_model(problem, model)
     cv_rows = train if problem.in_survey_rows is None else problem.in_survey_rows
@@ -219,6 +235,11 @@ def evaluate(problem, model_name, n_splits, conformal=True):
         return row
     row["transfer"] = accuracy_score(y[test], pred)
     row["macro_f1"] = f1_score(y[test], pred, average="macro")
+    for name, mask in (problem.subsets or {}).items():
+        inside = mask[test]
+        row[f"n_test_{name}"] = int(inside.sum())
+        row[f"transfer_{name}"] = (accuracy_score(y[test][inside], pred[inside]) if inside.any()
+                                   else float("nan"))
     if problem.disagree is not None:
         wrong = pred != y[test]
         dis = problem.disagree[test]
@@ -260,6 +281,9 @@ def _aggregate(rows):
                 if all(isinstance(v, float) for v in vals):
                     agg[k] = float(np.nanmean(vals)) if not all(np.isnan(vals)) else np.nan
             agg["ceiling_n"] = sum(r["ceiling_n"] for r in rs)
+            for k in rs[0]:
+                if k.startswith("n_test_"):
+                    agg[k] = sum(r[k] for r in rs)
             if "errors_where_catalogues_disagree" in agg:
                 agg.pop("errors_where_catalogues_disagree")
         out.append(agg)
@@ -275,7 +299,7 @@ def _fmt(v, digits=3):
 def print_rows(rows):
     headers = ("task", "setup", "model", "n test", "transfer", "macro-F1", "in-survey CV",
                "ceiling (n)", "baseline", "target", "cov. in/across", "set size in/across",
-               "ECE in/across")
+               "ECE in/across", "on subset (n)")
     table = []
     for r in rows:
         regression = "within_1" in r
@@ -285,13 +309,15 @@ def print_rows(rows):
                 f"{r['set_size_in_survey']:.2f} / {r['set_size_transfer']:.2f}")
         ece = ("-" if "ece_in_survey" not in r else
                f"{r['ece_in_survey']:.3f} / {r['ece_transfer']:.3f}")
+        subset = "; ".join(f"{k[7:]} {_fmt(r['transfer_' + k[7:]])} ({r[k]})" for k in r
+                           if k.startswith("n_test_")) or "-"
         table.append((r["task"], r["setup"], r["model"], str(r["n_test"]),
                       _fmt(r["transfer"], 2 if regression else 3)
                       + (" MAE" if regression else ""),
                       _fmt(r.get("macro_f1", float("nan"))),
                       _fmt(r["in_survey"], 2 if regression else 3),
                       "-" if np.isnan(r["ceiling"]) else f"{r['ceiling']:.3f} ({r['ceiling_n']})",
-                      r["baseline"], r["target"], cov, size, ece))
+                      r["baseline"], r["target"], cov, size, ece, subset))
     print_table(headers, table,
                 title="Transfer across surveys (transfer = accuracy on the other survey)")
 
@@ -321,6 +347,8 @@ def _subsample(problem, rng, per_survey=300):
         setattr(problem, name, getattr(problem, name)[keep])
     if problem.disagree is not None:
         problem.disagree = problem.disagree[keep]
+    if problem.subsets:  # a new dict: the setups of one part share theirs
+        problem.subsets = {k: v[keep] for k, v in problem.subsets.items()}
     if problem.in_survey_rows is not None:
         problem.in_survey_rows = np.arange(len(keep))
     return problem
@@ -334,7 +362,7 @@ def main(argv=None):
     parser.add_argument("--tasks", default=",".join(TASKS),
                         help=f"comma-separated, from {','.join(TASKS)}")
     parser.add_argument("--models", default="svc",
-                        help="comma-separated: svc, svc-balanced, logreg, ensemble")
+                        help="comma-separated: svc, svc-balanced, logreg, ensemble, hgb")
     parser.add_argument("--setups", default=None,
                         help="semicolon-separated setup names to keep (default all; names "
                              "hold commas), e.g. 'all pixels (edge-filled);all pixels "
@@ -373,8 +401,11 @@ def main(argv=None):
                 row = evaluate(problem, model, n_splits, conformal=not args.no_conformal)
                 row["seconds"] = round(time.perf_counter() - t0, 1)
                 rows.append(row)
+                subsets = "".join(f", {k[9:]} {v:.3f}" for k, v in row.items()
+                                  if k.startswith("transfer_") and isinstance(v, float))
                 print(f"  {task} | {problem.setup} | {problem.part} | {model}: transfer "
-                      f"{row['transfer']:.3f}, in-survey {row['in_survey']:.3f}", flush=True)
+                      f"{row['transfer']:.3f}{subsets}, in-survey {row['in_survey']:.3f}",
+                      flush=True)
     extra = []
     if args.calibration:
         from transfer_extras import calibration_rows
