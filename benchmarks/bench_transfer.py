@@ -424,6 +424,8 @@ def main(argv=None):
         print_extra(extra)
     if args.quick:
         print("[QUICK: subsampled surveys, not results]")
+    for r in summary + rows + extra:  # results_table.py refuses quick rows
+        r["quick"] = args.quick
     write_csv(summary + [r for r in rows if r["part"]] + extra, args.output)
     print(f"wrote {args.output}")
     return 0
