@@ -88,8 +88,9 @@ def _parser():
         help="train a pipeline on a dataset (or a table of files and labels) and save it",
         description="Train on all of DATASET, or on the files of a CSV table with "
                     "columns path,label (--files-from, with the preprocessing of "
-                    "--preset), and save the fitted pipeline to --model-file. Model "
-                    "files are pickles: load only those you made or trust. "
+                    "--preset), and save the fitted pipeline to --model-file: a zip "
+                    "of the pipeline in skops format and each network's weights, "
+                    "which loads without running code from the file. "
                     "Datasets -- " + datasets_help,
     )
     fit.add_argument("dataset", nargs="?", choices=list(DATASETS),

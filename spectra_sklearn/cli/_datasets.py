@@ -203,9 +203,9 @@ DATASETS = {
         ),
         CliDataset(
             "mahlke2022",
-            "asteroids of many surveys (Mahlke et al. 2022), their 17 classes, "
-            "groups = asteroid",
-            _load_mahlke2022, _preset("make_asteroid_table_pipeline", 53),
+            "asteroids of many surveys (Mahlke et al. 2022), their 17 classes, from "
+            "the reflectance and the albedo, groups = asteroid",
+            _load_mahlke2022, _preset("make_asteroid_table_pipeline", 53, "log10_albedo"),
         ),
         CliDataset(
             "sdss-templates",
