@@ -128,13 +128,23 @@ def transfer_table(rows):
     lines = ["| task | setup | model | n test | transfer | macro-F1 | in-survey CV | "
              "ceiling (n shared) | baseline | target |",
              "|---|---|---|---|---|---|---|---|---|---|"]
+    def number(text, digits=3):
+        try:
+            value = float(text)
+        except ValueError:
+            return text or "-"
+        return "-" if value != value else f"{value:.{digits}f}"
+
     for r in rows:
         regression = "MAE" in r["task"]
-        score = r["transfer"] + (" MAE" if regression else "")
+        digits = 2 if regression else 3
+        score = number(r["transfer"], digits) + (" MAE" if regression else "")
         score += " (QUICK)" if r.get("quick") == "True" else ""
-        ceiling = "-" if r["ceiling"] in ("", "-", "nan") else f"{r['ceiling']} ({r['ceiling_n']})"
+        ceiling = number(r["ceiling"])
+        ceiling += f" ({r['ceiling_n']})" if ceiling != "-" else ""
         cells = [r["task"], r["setup"], r["model"], r["n_test"], score,
-                 r["macro_f1"] or "-", r["in_survey"], ceiling, r["baseline"], r["target"]]
+                 number(r["macro_f1"]), number(r["in_survey"], digits), ceiling,
+                 r["baseline"], r["target"]]
         lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     return "\n".join(lines)
 

@@ -312,8 +312,8 @@ def test_transfer_table_merges_summary_rows_of_several_runs(tmp_path):
     rows = [line for line in text.splitlines() if line.startswith("| A -> B")
             or line.startswith("| LOSO")]
     assert len(rows) == 2
-    assert "| 0.8500 |" in rows[0]  # the later file's row replaces the earlier one
-    assert "0.936 (296)" in rows[0] and "| 0.7000 |" in rows[1]
+    assert "| 0.850 |" in rows[0]  # the later file's row replaces the earlier one
+    assert "0.936 (296)" in rows[0] and "| 0.700 |" in rows[1]
 
 
 def test_transfer_table_refuses_quick_runs_and_keeps_the_page(tmp_path):
