@@ -35,7 +35,7 @@ from transfer_tasks import (
     MAHLKE_TO_MAIN,
     _arr,
     spex_features,
-    spex_sources,
+    spex_letters_agree,
 )
 
 from spectra_sklearn.calibration import TemperatureScaledClassifier, expected_calibration_error
@@ -190,13 +190,7 @@ def label_rows(home, quick=False):
     X = spex_features(spex)[keep]
     y = spex.target_class[keep]
     groups = np.asarray(spex.groups)[keep]
-    sources = spex_sources(home)
-    agree = []
-    for key, letter in zip(groups, y):
-        opt, nir, lit = sources.get(int(key), ("", "", ""))
-        others = [t for t in (opt, nir or lit) if t]
-        agree.append(bool(others) and all(t == letter for t in others))
-    agree = np.array(agree)
+    agree = spex_letters_agree(groups, y, home)
     if quick:
         rows_q = np.random.default_rng(0).choice(len(y), 500, replace=False)
         X, y, groups, agree = X[rows_q], y[rows_q], groups[rows_q], agree[rows_q]

@@ -407,7 +407,7 @@ def miles_errors(cls, number, names, sg, train, test, preds, best_name, sub, te_
 
 
 def spex_data(home, quick):
-    from transfer_tasks import spex_features, spex_sources
+    from transfer_tasks import spex_features, spex_letters_agree
 
     from spectra_sklearn.datasets import fetch_spex_prism
 
@@ -418,13 +418,7 @@ def spex_data(home, quick):
     groups = np.asarray(spex.groups)[keep]
     sptype = np.asarray(spex.frame["SPEX_TYPE"])[keep].astype(str)
     index = np.asarray(spex.frame["spectral_index"], dtype=float)[keep]
-    sources = spex_sources(home)
-    agree = []
-    for key, letter in zip(groups, y):  # as transfer_extras.label_rows
-        opt, nir, lit = sources.get(int(key), ("", "", ""))
-        others = [t for t in (opt, nir or lit) if t]
-        agree.append(bool(others) and all(t == letter for t in others))
-    agree = np.array(agree)
+    agree = spex_letters_agree(groups, y, home)
     if quick:
         r = np.random.default_rng(0).choice(len(y), 500, replace=False)
         X, y, groups, sptype, index, agree = (a[r] for a in (X, y, groups, sptype, index, agree))

@@ -429,6 +429,18 @@ def spex_sources(data_home):
                 for r in csv.DictReader(f) if r["SOURCE_KEY"].strip()}
 
 
+def spex_letters_agree(source_keys, letters, data_home):
+    """Whether each spectrum's letter equals every letter ``sources.csv`` gives its
+    source: ``OPT_TYPE`` and ``NIR_TYPE`` (else ``LIT_TYPE``); False without any."""
+    sources = spex_sources(data_home)
+    agree = []
+    for key, letter in zip(source_keys, letters):
+        opt, nir, lit = sources.get(int(key), ("", "", ""))
+        others = [t for t in (opt, nir or lit) if t]
+        agree.append(bool(others) and all(t == letter for t in others))
+    return np.array(agree)
+
+
 def spex_features(spex, band=(0.65, 2.45), n_pixels=256, window=(1.2, 1.3)):
     steps = make_pipeline(
         SpectralResampler(wavelength_min=band[0], wavelength_max=band[1], n_pixels=n_pixels,

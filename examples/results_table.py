@@ -51,6 +51,19 @@ TRANSFER_COLUMNS = ("task", "setup", "model", "part", "n_test", "transfer", "mac
                     "in_survey", "ceiling", "ceiling_n", "baseline", "target")
 
 
+def _read_csv(path, columns, command):
+    """The rows of a results CSV; exits naming the file when it is missing or lacks a column."""
+    if not path.is_file():
+        sys.exit(f"{path} is missing: run {command} first.")
+    with open(path, newline="", encoding="utf-8") as f:
+        reader = csv.DictReader(f)
+        missing = set(columns) - set(reader.fieldnames or ())
+        if missing:
+            sys.exit(f"{path}: expected the columns {', '.join(columns)}; "
+                     f"missing {', '.join(sorted(missing))}.")
+        return list(reader)
+
+
 def read_results(output_dir, *, allow_quick=False):
     """Rows of every experiment's results file, in ``EXPERIMENTS`` order.
 
@@ -63,16 +76,8 @@ def read_results(output_dir, *, allow_quick=False):
     rows = []
     for experiment, script in EXPERIMENTS.items():
         path = output_dir / f"{experiment}_results.csv"
-        if not path.is_file():
-            sys.exit(f"{path} is missing: run python examples/{script} "
-                     f"--output-dir {output_dir} first.")
-        with open(path, newline="", encoding="utf-8") as f:
-            reader = csv.DictReader(f)
-            missing = set(RESULT_COLUMNS) - set(reader.fieldnames or ())
-            if missing:
-                sys.exit(f"{path}: expected the columns {', '.join(RESULT_COLUMNS)}; "
-                         f"missing {', '.join(sorted(missing))}.")
-            these = list(reader)
+        these = _read_csv(path, RESULT_COLUMNS, f"python examples/{script} "
+                          f"--output-dir {output_dir}")
         quick = [r for r in these if r["quick"] == "True"]
         if quick and not allow_quick:
             sys.exit(f"{path} holds results of a --quick run (smoke tests, not results); "
@@ -104,17 +109,9 @@ def read_transfer_results(paths, *, allow_quick=False):
     """
     merged = {}
     for path in paths:
-        if not path.is_file():
-            sys.exit(f"{path} is missing: run python benchmarks/bench_transfer.py "
-                     f"--output {path} first.")
-        with open(path, newline="", encoding="utf-8") as f:
-            reader = csv.DictReader(f)
-            missing = set(TRANSFER_COLUMNS) - set(reader.fieldnames or ())
-            if missing:
-                sys.exit(f"{path}: expected the columns of bench_transfer.py's output; "
-                         f"missing {', '.join(sorted(missing))}.")
-            rows = [r for r in reader if r["transfer"]
-                    and (not r["part"] or r["part"].startswith("mean over"))]
+        rows = [r for r in _read_csv(path, TRANSFER_COLUMNS,
+                                     f"python benchmarks/bench_transfer.py --output {path}")
+                if r["transfer"] and (not r["part"] or r["part"].startswith("mean over"))]
         if any(r.get("quick") == "True" for r in rows) and not allow_quick:
             sys.exit(f"{path} holds results of a --quick run (smoke tests, not results); "
                      "rerun without --quick, or pass --allow-quick.")
