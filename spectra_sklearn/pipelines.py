@@ -254,9 +254,10 @@ def make_asteroid_table_pipeline(n_pixels: int,
         al. (2022) define their classes from the spectrum *and* pV (E, M
         and P differ mainly in albedo): with it the preset's SVC scores
         0.836 instead of 0.762 in grouped 5-fold CV and 0.781 instead of
-        0.646 leaving each of the 11 largest source surveys out
-        (``benchmarks/README.md``, issue 16). Spectra to classify then need
-        the key in ``meta`` (NaN when the albedo is unknown).
+        0.646 leaving each of the 11 largest source surveys out, the CNN
+        0.824 instead of 0.769 and 0.808 instead of 0.705
+        (``benchmarks/bench_mahlke_preset.py``). Spectra to classify then
+        need the key in ``meta`` (NaN when the albedo is unknown).
 
     Returns
     -------
