@@ -11,10 +11,15 @@ from test_common import ESTIMATORS
 
 from spectra_sklearn.preprocessing import (
     BaseSpectrumTransformer,
+    InstrumentAugmenter,
     ResolutionDegrader,
     SpectralResampler,
 )
-from spectra_sklearn.utils.estimator_checks import check_flux_conserved, domain_checks
+from spectra_sklearn.utils.estimator_checks import (
+    check_flux_conserved,
+    check_mask_propagates,
+    domain_checks,
+)
 
 
 def _seeded(est):
@@ -34,6 +39,11 @@ SPECTRUM_TRANSFORMERS = [
     # are sized for scikit-learn's 1-5 "pixel" data)
     ResolutionDegrader(target_resolution=100.0, input_resolution=1000.0),
     SpectralResampler(wavelength_min=1.1, wavelength_max=1.9, n_pixels=40),
+    # the masks under a sub-pixel shift (the common-check instance also stretches the
+    # grid, which moves pixels by more than one, so its masks are not compared by index)
+    InstrumentAugmenter(resolution=(1.0, 2.0), input_resolution=4.0, shift=0.5,
+                        snr=(20.0, 50.0), n_gaps=1, gap_width=0.2, edge_loss=0.1,
+                        random_state=0),
 ]
 
 # {(estimator id, check name): reason}: each expected failure says why.
@@ -64,6 +74,14 @@ def test_every_spectrum_step_is_covered():
     names = {type(est).__name__ for est in SPECTRUM_TRANSFORMERS}
     assert {"SpectralResampler", "ContinuumNormalizer", "ResolutionDegrader",
             "FluxScaler"} <= names
+
+
+def test_mask_propagation_is_checked_unless_pixels_move():
+    checked = [est for est in SPECTRUM_TRANSFORMERS
+               if check_mask_propagates in domain_checks(est)]
+    assert any(isinstance(est, InstrumentAugmenter) and est.shift > 0 for est in checked)
+    assert check_mask_propagates not in domain_checks(InstrumentAugmenter(stretch=0.05))
+    assert check_mask_propagates not in domain_checks(InstrumentAugmenter(shift=1.5))
 
 
 def test_flux_conservation_is_checked_where_promised():

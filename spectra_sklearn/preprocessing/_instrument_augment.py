@@ -270,6 +270,13 @@ class InstrumentAugmenter(OneToOneFeatureMixin, BaseSpectrumTransformer):
         self.edge_loss = edge_loss
         self.random_state = random_state
 
+    @property
+    def _keeps_pixel_positions(self):
+        # a masked pixel still weighs on the output pixel at its index only while no
+        # pixel moves by a whole pixel: shifts below 1 and no stretch (a stretch moves
+        # the pixels far from the centre by up to stretch * n_pixels / 2)
+        return self.stretch == 0 and self.shift < 1
+
     def _check_params(self):
         name = type(self).__name__
         as_unit(self.wavelength_unit, "wavelength_unit", name)

@@ -196,9 +196,13 @@ def check_flux_conserved(name, estimator):
 def domain_checks(estimator):
     """The domain checks that apply to ``estimator``, as ``(name, check)`` pairs.
 
-    Every spectrum transformer gets the inverse-variance, mask, unit and
+    Every spectrum transformer gets the inverse-variance, unit and
     ragged/common checks; those whose class sets ``_conserves_flux = True``
-    also :func:`check_flux_conserved`.
+    also :func:`check_flux_conserved`. :func:`check_mask_propagates` compares
+    pixels by index, so it is left out for steps that move pixels by a whole
+    pixel or more on the same grid (``_keeps_pixel_positions = False``, e.g.
+    a wavelength-calibration stretch of
+    :class:`~spectra_sklearn.preprocessing.InstrumentAugmenter`).
 
     Parameters
     ----------
@@ -217,8 +221,10 @@ def domain_checks(estimator):
     >>> for check in domain_checks(FluxScaler()):
     ...     check("FluxScaler", FluxScaler())
     """
-    checks = [check_inverse_variance_valid, check_mask_propagates, check_units_carried,
+    checks = [check_inverse_variance_valid, check_units_carried,
               check_ragged_equals_common_grid]
+    if getattr(estimator, "_keeps_pixel_positions", True):
+        checks.insert(1, check_mask_propagates)
     if getattr(estimator, "_conserves_flux", False):
         checks.append(check_flux_conserved)
     return checks
