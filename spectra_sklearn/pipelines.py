@@ -53,28 +53,30 @@ __all__ = [
 ]
 
 
-def _classifier(model, *, random_state, n_threads, max_epochs):
+def _classifier(model, *, random_state, n_threads, max_epochs, n_tabular_features=0):
+    """The preset's final estimator; with catalogue columns after the flux
+    (``n_tabular_features``) the CNN is the fusion model, which takes them."""
     if model == "svc":
         return SVC(C=10.0, gamma="scale", random_state=random_state)
     if model != "cnn":
         raise ValueError(f"The 'model' parameter must be 'cnn' or 'svc'. Got {model!r} instead.")
-    from .nn import SpectrumCNNClassifier  # torch is imported only when a CNN is asked for
+    # torch is imported only when a CNN is asked for
+    from .nn import SpectrumCNNClassifier, SpectrumFusionClassifier
 
-    return SpectrumCNNClassifier(
-        max_epochs=max_epochs,
-        class_weight="balanced",
-        random_state=random_state,
-        n_threads=n_threads,
-    )
+    params = dict(max_epochs=max_epochs, class_weight="balanced", random_state=random_state,
+                  n_threads=n_threads)
+    if n_tabular_features:
+        return SpectrumFusionClassifier(n_tabular_features=n_tabular_features, **params)
+    return SpectrumCNNClassifier(**params)
 
 
-def _preset(reader_format, resampler, normaliser, *, model, random_state, n_threads,
-            max_epochs):
-    """reader -> ``resampler`` -> ``normaliser`` -> the classifier ``model`` names."""
+def _preset(reader_format, *steps, model, random_state, n_threads, max_epochs,
+            n_tabular_features=0):
+    """reader -> ``steps`` (resampler, normaliser, ...) -> the classifier ``model`` names."""
     return make_pipeline(
-        SpectrumReader(format=reader_format), resampler, normaliser,
+        SpectrumReader(format=reader_format), *steps,
         _classifier(model, random_state=random_state, n_threads=n_threads,
-                    max_epochs=max_epochs),
+                    max_epochs=max_epochs, n_tabular_features=n_tabular_features),
     )
 
 
@@ -267,47 +269,27 @@ def make_asteroid_table_pipeline(n_pixels: int,
     """
 
     def make(*, model="cnn", random_state=0, n_threads=1, max_epochs=40):
-        resampler = SpectralResampler(
-            wavelength_min=0.45, wavelength_max=2.45, n_pixels=n_pixels,
-            spacing="linear", method="linear", fill="nan",
-        )
-        if albedo_key is None:
-            return _preset(
-                None, resampler, MaskedPixelInterpolator(),
-                model=model, random_state=random_state, n_threads=n_threads,
-                max_epochs=max_epochs,
-            )
-        return _preset_with_albedo(
-            resampler, albedo_key, model=model, random_state=random_state,
-            n_threads=n_threads, max_epochs=max_epochs,
-        )
+        steps = [
+            SpectralResampler(
+                wavelength_min=0.45, wavelength_max=2.45, n_pixels=n_pixels,
+                spacing="linear", method="linear", fill="nan",
+            ),
+            MaskedPixelInterpolator(),
+        ]
+        if albedo_key is not None:
+            from sklearn.impute import SimpleImputer
+
+            from .preprocessing import MetadataFeatures, make_flux_metadata_union
+
+            steps.append(make_flux_metadata_union(
+                MetadataFeatures(keys=[albedo_key], missing="nan")))
+            if model != "cnn":  # the fusion CNN handles the missing values itself
+                steps.append(SimpleImputer(strategy="median", add_indicator=True))
+        return _preset(None, *steps, model=model, random_state=random_state,
+                       n_threads=n_threads, max_epochs=max_epochs,
+                       n_tabular_features=0 if albedo_key is None else 1)
 
     return make
-
-
-def _preset_with_albedo(resampler, albedo_key, *, model, random_state, n_threads,
-                        max_epochs):
-    """reader -> ``resampler`` -> gaps filled -> [reflectance | log10 pV] -> classifier."""
-    from sklearn.impute import SimpleImputer
-
-    from .preprocessing import MetadataFeatures, make_flux_metadata_union
-
-    union = make_flux_metadata_union(MetadataFeatures(keys=[albedo_key], missing="nan"))
-    if model == "svc":
-        final = [SimpleImputer(strategy="median", add_indicator=True),
-                 _classifier(model, random_state=random_state, n_threads=n_threads,
-                             max_epochs=max_epochs)]
-    elif model == "cnn":
-        from .nn import SpectrumFusionClassifier
-
-        final = [SpectrumFusionClassifier(
-            n_tabular_features=1, max_epochs=max_epochs, class_weight="balanced",
-            random_state=random_state, n_threads=n_threads)]
-    else:
-        _classifier(model, random_state=random_state, n_threads=n_threads,
-                    max_epochs=max_epochs)  # raises the usual error
-    return make_pipeline(SpectrumReader(format=None), resampler, MaskedPixelInterpolator(),
-                         union, *final)
 
 
 # Square roots of scikit-learn's 'balanced' weights n / (k n_c) for the 5,331
